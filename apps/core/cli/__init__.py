@@ -1,0 +1,1 @@
+"""Legion's command groups, each registered with the `legion` management command."""

@@ -1,0 +1,162 @@
+"""`legion start` (lite: everything in one command) and `legion web|proxy|worker|beat` (one process each)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+
+from apps.core.services import admin_bootstrap
+
+MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    start = subparsers.add_parser("start", help="lite mode: web, admin, API, proxy, worker and beat together")
+    start.set_defaults(handler=start_lite)
+
+    web = subparsers.add_parser("web", help="the web, admin and REST API (ASGI)")
+    web.add_argument("--host", default=settings.CONFIG["web.host"])
+    web.add_argument("--port", type=int, default=settings.CONFIG["web.port"])
+    web.add_argument("--workers", type=int, default=1)
+    web.set_defaults(handler=serve_web)
+
+    proxy = subparsers.add_parser("proxy", help="the LLM proxy (ASGI, uvloop + httptools)")
+    proxy.add_argument("--host", default=settings.CONFIG["proxy.host"])
+    proxy.add_argument("--port", type=int, default=settings.CONFIG["proxy.port"])
+    proxy.add_argument("--workers", type=int, default=1)
+    proxy.set_defaults(handler=serve_proxy)
+
+    worker = subparsers.add_parser("worker", help="a Celery worker")
+    worker.add_argument("--concurrency", type=int, default=None)
+    worker.add_argument("--queues", default=None, help="comma-separated queues to consume")
+    worker.add_argument("--beat", action="store_true", help="also run beat inside this worker (lite)")
+    worker.set_defaults(handler=serve_worker)
+
+    beat = subparsers.add_parser("beat", help="the Celery beat scheduler (schedules from the database)")
+    beat.set_defaults(handler=serve_beat)
+
+
+def serve_web(options: dict[str, Any]) -> int:
+    return _uvicorn("legion_site.asgi:application", options)
+
+
+def serve_proxy(options: dict[str, Any]) -> int:
+    return _uvicorn("proxy.asgi:application", options)
+
+
+def _uvicorn(app: str, options: dict[str, Any]) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        app, host=options["host"], port=options["port"], workers=options["workers"],
+        loop="uvloop", http="httptools", lifespan="off", log_level="info", access_log=False,
+    )
+    return 0
+
+
+def serve_worker(options: dict[str, Any]) -> int:
+    from legion_site.celery import app
+
+    argv = ["worker", "--loglevel=INFO", "--without-mingle", "--without-gossip"]
+    if options["concurrency"]:
+        argv.append(f"--concurrency={options['concurrency']}")
+    if options["queues"]:
+        argv.append(f"--queues={options['queues']}")
+    if options["beat"]:
+        argv += ["--beat", f"--schedule={settings.LEGION_HOME / 'celerybeat-schedule'}"]
+    app.worker_main(argv)
+    return 0
+
+
+def serve_beat(options: dict[str, Any]) -> int:
+    from legion_site.celery import app
+
+    app.start(["beat", "--loglevel=INFO"])
+    return 0
+
+
+def start_lite(options: dict[str, Any]) -> int:
+    """Prepare the database and static files, then run web (with the proxy) and worker (with beat).
+
+    The children are supervised together: when one exits, or on Ctrl-C/SIGTERM, all are stopped.
+    """
+    if settings.LEGION_MODE != "lite":
+        print("legion start runs lite mode; in full mode run `legion web`, `legion proxy`, "
+              "`legion worker` and `legion beat` as separate processes.", file=sys.stderr)
+        return 2
+    settings.LEGION_HOME.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    credentials = admin_bootstrap(secrets_dir=settings.LEGION_HOME / "secrets")
+    host, port = settings.CONFIG["web.host"], settings.CONFIG["web.port"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    children = [
+        subprocess.Popen([sys.executable, MANAGE, "legion", "web", "--host", host, "--port", str(port)], env=env),
+        subprocess.Popen([sys.executable, MANAGE, "legion", "worker", "--beat", "--concurrency", "2"], env=env),
+    ]
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    base = f"http://{host}:{port}"
+    if _wait_healthy(f"{base}/healthz", children, timeout=60):
+        _print_banner(base, credentials)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.2)
+    return _stop_all(children)
+
+
+def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and all(child.poll() is None for child in children):
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _print_banner(base: str, credentials: tuple[str, str, bool]) -> None:
+    username, password, created = credentials
+    note = "created now" if created else "created on first start"
+    print(
+        f"\nLegion is up (lite mode, data in {settings.LEGION_HOME})\n"
+        f"  web + admin   {base}/admin/   user '{username}', password '{password}' ({note})\n"
+        f"  REST API      {base}/api/v1/   docs {base}/api/v1/docs/\n"
+        f"  LLM proxy     {base}/v1   (OpenAI and Anthropic base URL)\n"
+        f"  health        {base}/healthz   {base}/readyz\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+
+
+def _stop_all(children: list[subprocess.Popen[bytes]]) -> int:
+    codes = [child.poll() for child in children]
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    failed = [code for code in codes if code not in (None, 0)]
+    return failed[0] if failed else 0
+

@@ -1,0 +1,116 @@
+"""Every setting Legion reads: its key, type, default per mode, environment names and whether it is secret."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+MODES = ("lite", "full")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a default may depend on: the mode and the data directory, both settled before other keys."""
+
+    mode: str
+    home: Path
+
+
+Default = Any | Callable[[Context], Any]
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: type
+    default: Default = None
+    doc: str = ""
+    aliases: tuple[str, ...] = ()
+    required_in: tuple[str, ...] = ()
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+    # Lite mode creates a missing secret file named by the default, so a newcomer configures nothing.
+    generate: Callable[[], str] | None = field(default=None, compare=False)
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return ("LEGION_" + self.key.upper().replace(".", "_"), *self.aliases)
+
+    def default_for(self, ctx: Context) -> Any:
+        return self.default(ctx) if callable(self.default) else self.default
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def _aes_key() -> str:
+    import base64
+
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _secret_file(name: str) -> Callable[[Context], str | None]:
+    """Lite keeps generated secrets under <home>/secrets; full mode has no default and must be told."""
+    return lambda ctx: f"file://{ctx.home / 'secrets' / name}" if ctx.mode == "lite" else None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("mode", str, "lite", "lite (zero services) or full (PostgreSQL, broker, Redis)", choices=MODES),
+    Setting("home", str, str(BASE_DIR / "var"), "data directory: SQLite file, broker folders, spool, lite secrets"),
+    Setting("debug", bool, False, "Django debug pages; never in production"),
+    Setting(
+        "secret_key", str, _secret_file("django_secret_key"), "Django SECRET_KEY",
+        aliases=("SECRET_KEY",), required_in=("full",), secret=True, generate=_token,
+    ),
+    Setting("allowed_hosts", list, ["localhost", "127.0.0.1", "[::1]"], "host names the web and proxy answer to"),
+    Setting(
+        "database.url", str,
+        lambda ctx: f"sqlite:///{ctx.home / 'legion.sqlite3'}" if ctx.mode == "lite" else None,
+        "database URL (PostgreSQL with pgvector in full mode)", aliases=("DATABASE_URL",), required_in=("full",),
+        secret=True,
+    ),
+    Setting(
+        "broker.url", str, lambda ctx: "filesystem://" if ctx.mode == "lite" else None,
+        "Celery broker URL (amqp:// for RabbitMQ, redis://)", aliases=("BROKER_URL",), required_in=("full",),
+        secret=True,
+    ),
+    Setting(
+        "redis.url", str, None, "Redis for cache, channel layer and shared proxy state",
+        aliases=("REDIS_URL",), required_in=("full",), secret=True,
+    ),
+    Setting("spool.dir", str, lambda ctx: str(ctx.home / "spool"), "where messages wait while the broker is down"),
+    Setting("web.host", str, "127.0.0.1", "address `legion web` and `legion start` listen on"),
+    Setting("web.port", int, 8000, "port of the web, admin and API (and the proxy in lite mode)"),
+    Setting("proxy.host", str, "127.0.0.1", "address `legion proxy` listens on"),
+    Setting("proxy.port", int, 8100, "port of `legion proxy` in full mode"),
+    Setting("vault.addr", str, None, "HashiCorp Vault address for vault:// references", aliases=("VAULT_ADDR",)),
+    Setting("vault.token", str, None, "Vault token", aliases=("VAULT_TOKEN",), secret=True),
+    Setting(
+        "crypto.keys", dict, lambda ctx: {"lite-1": f"file://{ctx.home / 'secrets' / 'aes_key_lite-1'}"}
+        if ctx.mode == "lite" else None,
+        "AES-256-GCM keys at rest: key id -> base64 of 32 bytes", required_in=("full",), secret=True,
+    ),
+    Setting(
+        "crypto.active_key", str, lambda ctx: "lite-1" if ctx.mode == "lite" else None,
+        "key id that encrypts new data (others still decrypt)", required_in=("full",),
+    ),
+    Setting(
+        "jwt.secret", str, _secret_file("jwt_secret"), "HS256 signing key for service tokens",
+        required_in=("full",), secret=True, generate=_token,
+    ),
+    Setting("jwt.issuer", str, "legion", "issuer claim of service tokens"),
+    Setting("jwt.ttl_seconds", int, 3600, "default lifetime of a service token"),
+    Setting("api.page_size", int, 50, "default page size of list endpoints"),
+    Setting("api.max_page_size", int, 500, "largest page a client may ask for"),
+)
+
+GENERATED_FILES: dict[str, Callable[[], str]] = {
+    "aes_key_lite-1": _aes_key,
+}
+
+BY_KEY = {setting.key: setting for setting in SETTINGS}

@@ -1,0 +1,8 @@
+"""Django app configuration for ledger."""
+
+from django.apps import AppConfig
+
+
+class LedgerConfig(AppConfig):
+    name = "apps.ledger"
+    label = "ledger"

@@ -1,0 +1,8 @@
+"""Django app configuration for runners."""
+
+from django.apps import AppConfig
+
+
+class RunnersConfig(AppConfig):
+    name = "apps.runners"
+    label = "runners"

@@ -1,0 +1,28 @@
+"""Lite mode: SQLite, Celery over kombu's filesystem transport, local-memory cache and channel layer."""
+
+import dj_database_url
+
+from legion_site.settings.base import CONFIG, LEGION_HOME
+
+DATABASES = {"default": dj_database_url.parse(CONFIG["database.url"])}
+# Web, worker and beat are separate processes sharing one SQLite file: WAL lets readers run beside the
+# writer, and IMMEDIATE transactions take the write lock up front instead of failing on upgrade.
+DATABASES["default"]["OPTIONS"] = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+BROKER_FOLDER = LEGION_HOME / "broker"
+CELERY_BROKER_URL = CONFIG["broker.url"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "data_folder_in": str(BROKER_FOLDER / "queue"),
+    "data_folder_out": str(BROKER_FOLDER / "queue"),
+    "control_folder": str(BROKER_FOLDER / "control"),
+    "store_processed": False,
+}
+# The filesystem transport has no broadcast exchange worth relying on; nothing in lite needs remote control.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False

@@ -1,0 +1,15 @@
+"""Test settings: full mode against the real services `./legion test` starts or checks."""
+
+import os
+
+os.environ.setdefault("LEGION_MODE", "full")
+
+from legion_site.settings import *  # noqa: E402,F403
+from legion_site.settings.base import ALLOWED_HOSTS  # noqa: E402
+
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+from legion_site.settings.base import STATIC_ROOT  # noqa: E402
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it

@@ -1,0 +1,14 @@
+"""ASGI entry of `legion proxy`: only the proxy's routes, no Django views or middleware on the hot path."""
+
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "legion_site.settings")
+django.setup()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from proxy.routing import proxy_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter({"http": URLRouter(proxy_urlpatterns)})
