@@ -122,7 +122,7 @@ def _flatten(table: Mapping[str, Any], prefix: str, path: Path, out: dict[str, R
     for name, value in table.items():
         key = f"{prefix}{name}"
         if key in BY_KEY:
-            out[key] = Raw(value, f"settings file {path}, key '{key}'")
+            out[key] = Raw(value, f"settings file {path}")
         elif isinstance(value, dict) and any(k.startswith(key + ".") for k in BY_KEY):
             _flatten(value, key + ".", path, out)
         else:
@@ -152,6 +152,8 @@ def _vault_access(raw: Mapping[str, Raw], ctx: Context) -> VaultAccess:
 
 def _resolve(setting: Setting, entry: Raw, vault: VaultAccess) -> Any:
     value = entry.value
+    if isinstance(value, str) and setting.kind is not list and value.startswith("["):
+        value = _chain_from_text(value)
     try:
         if isinstance(value, list) and setting.kind is not list:
             return _coerce(setting, Raw(_chain(setting, entry, value, vault), entry.source))
@@ -166,6 +168,15 @@ def _resolve(setting: Setting, entry: Raw, vault: VaultAccess) -> Any:
         return _coerce(setting, entry)
     except SecretReferenceError as exc:
         raise ConfigurationError(f"{entry.source}: setting '{setting.key}': malformed reference {exc}") from exc
+
+
+def _chain_from_text(text: str) -> str | list[str]:
+    """A JSON list of strings in an environment variable is a fallback chain; anything else is literal."""
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    return parsed if isinstance(parsed, list) and all(isinstance(c, str) for c in parsed) else text
 
 
 def _leaf(setting: Setting, entry: Raw, value: Any, vault: VaultAccess) -> Any:

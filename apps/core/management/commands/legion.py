@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "apps.core.cli.serve",
     "apps.core.cli.doctor",
     "apps.core.cli.config",
+    "apps.core.cli.migrate",
 )
 
 

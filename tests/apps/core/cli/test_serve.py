@@ -1,0 +1,104 @@
+"""`legion start` on an empty data directory brings up lite mode: admin, API, schema, readiness and proxy."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import MANAGE, free_port, full_env, lite_env
+
+
+@dataclass
+class Lite:
+    base: str
+    username: str
+    password: str
+    process: subprocess.Popen[str]
+
+
+def read_banner(process: subprocess.Popen[str], timeout: float) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        lines.append(line)
+        if line.startswith("Press Ctrl-C"):
+            return "".join(lines)
+    raise AssertionError("legion start never printed its banner:\n" + "".join(lines[-40:]))
+
+
+@pytest.fixture(scope="module")
+def lite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lite]:
+    home = tmp_path_factory.mktemp("lite-home")
+    port = free_port()
+    process = subprocess.Popen(
+        [*MANAGE, "start"], env=lite_env(home, LEGION_WEB_PORT=str(port)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        banner = read_banner(process, timeout=120)
+        match = re.search(r"user '(?P<user>[^']+)', password '(?P<password>[^']+)'", banner)
+        assert match, banner
+        yield Lite(f"http://127.0.0.1:{port}", match["user"], match["password"], process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_readyz_answers_200_with_lite_dependencies(lite: Lite) -> None:
+    response = httpx.get(f"{lite.base}/readyz", timeout=10)
+    assert response.status_code == 200, response.text
+    assert set(response.json()["checks"]) == {"database", "broker", "cache", "spool"}
+
+
+def test_admin_accepts_the_printed_credentials(lite: Lite) -> None:
+    with httpx.Client(base_url=lite.base, timeout=10, follow_redirects=True) as client:
+        login = client.get("/admin/login/")
+        token = client.cookies["csrftoken"]
+        response = client.post(
+            "/admin/login/?next=/admin/",
+            data={"username": lite.username, "password": lite.password, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{lite.base}/admin/login/"},
+        )
+    assert login.status_code == 200
+    assert response.status_code == 200
+    assert str(response.url).endswith("/admin/")
+    assert "Site administration" in response.text
+
+
+def test_api_root_and_openapi_schema_load(lite: Lite) -> None:
+    root = httpx.get(f"{lite.base}/api/v1/", timeout=10)
+    schema = httpx.get(f"{lite.base}/api/v1/schema/", params={"format": "json"}, timeout=30)
+    docs = httpx.get(f"{lite.base}/api/v1/docs/", timeout=10)
+    assert root.status_code == 200 and "schema" in root.json()
+    assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_proxy_lists_models_as_json(lite: Lite) -> None:
+    response = httpx.get(f"{lite.base}/v1/models", timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["object"] == "list" and isinstance(body["data"], list)
+
+
+def test_start_refuses_full_mode(test_database: str) -> None:
+    result = subprocess.run([*MANAGE, "start"], env=full_env(test_database), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "legion start runs lite mode" in result.stderr
