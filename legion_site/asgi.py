@@ -15,4 +15,4 @@ from proxy.routing import proxy_urlpatterns  # noqa: E402
 
 # Full mode runs the proxy as its own process (`legion proxy`) so it scales apart from the web.
 http_routes = [*proxy_urlpatterns] if settings.LEGION_MODE == "lite" else []
-application = ProtocolTypeRouter({"http": URLRouter([*http_routes, re_path(r"", django_asgi_app)])})
+application = ProtocolTypeRouter({"http": URLRouter([*http_routes, re_path(r"", django_asgi_app)])})  # type: ignore[arg-type]  # stubs only know views; Channels routes ASGI apps

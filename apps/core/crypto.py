@@ -46,7 +46,9 @@ class Keyring:
         decoded: dict[str, bytes] = {}
         for key_id, text in keys.items():
             if not key_id or "." in key_id or ":" in key_id:
-                raise ConfigurationError(f"setting 'crypto.keys': key id '{key_id}' may not be empty or hold '.' or ':'")
+                raise ConfigurationError(
+                    f"setting 'crypto.keys': key id '{key_id}' may not be empty or hold '.' or ':'"
+                )
             try:
                 raw = base64.b64decode(text, validate=True)
             except (binascii.Error, ValueError) as exc:

@@ -1,8 +1,9 @@
 """Health probes and the JSON error pages for paths under /api/."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.defaults import page_not_found, server_error as html_server_error
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as html_server_error
 
 from apps.core.api.errors import error_response
 from apps.core.health import checks_run

@@ -1,5 +1,7 @@
 """Full mode: PostgreSQL with pgvector, RabbitMQ or Redis as broker, Redis for cache and channel layer."""
 
+from typing import Any
+
 import dj_database_url
 
 from legion_site.settings.base import CONFIG
@@ -14,7 +16,7 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {"hosts": [CONFIG["redis.url"]], "prefix": "legion"},
@@ -22,4 +24,4 @@ CHANNEL_LAYERS = {
 }
 
 CELERY_BROKER_URL = CONFIG["broker.url"]
-CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"confirm_publish": True}

@@ -1,5 +1,7 @@
 """Lite mode: SQLite, Celery over kombu's filesystem transport, local-memory cache and channel layer."""
 
+from typing import Any
+
 import dj_database_url
 
 from legion_site.settings.base import CONFIG, LEGION_HOME
@@ -14,11 +16,11 @@ DATABASES["default"]["OPTIONS"] = {
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 BROKER_FOLDER = LEGION_HOME / "broker"
 CELERY_BROKER_URL = CONFIG["broker.url"]
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "data_folder_in": str(BROKER_FOLDER / "queue"),
     "data_folder_out": str(BROKER_FOLDER / "queue"),
     "control_folder": str(BROKER_FOLDER / "control"),

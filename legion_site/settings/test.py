@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("LEGION_MODE", "full")
 
-from legion_site.settings import *  # noqa: E402,F403
-from legion_site.settings.base import ALLOWED_HOSTS  # noqa: E402
+from legion_site.settings import *  # noqa: F403
+from legion_site.settings.base import ALLOWED_HOSTS
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

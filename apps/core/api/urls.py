@@ -1,6 +1,6 @@
 """/api/v1: the root listing, the OpenAPI schema and docs, and each app's endpoints."""
 
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core.api.root import ApiRootApi

@@ -68,7 +68,7 @@ def config_load(environ: Mapping[str, str] | None = None) -> Config:
     for layer in layers:
         raw.update(layer)
     mode = _coerce(BY_KEY["mode"], raw["mode"]) if "mode" in raw else "lite"
-    home = Path(_coerce(BY_KEY["home"], raw["home"])) if "home" in raw else Path(BY_KEY["home"].default)
+    home = Path(_coerce(BY_KEY["home"], raw["home"])) if "home" in raw else Path(str(BY_KEY["home"].default))
     ctx = Context(mode=mode, home=home)
     vault = _vault_access(raw, ctx)
     values: dict[str, Any] = {}

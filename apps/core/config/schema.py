@@ -107,6 +107,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("jwt.ttl_seconds", int, 3600, "default lifetime of a service token"),
     Setting("api.page_size", int, 50, "default page size of list endpoints"),
     Setting("api.max_page_size", int, 500, "largest page a client may ask for"),
+    # Job engine (apps.runners, apps.chains): the disk spool, chain execution and runner limits.
+    Setting("spool.max_file_bytes", int, 10 * 1024 * 1024, "a spool file is rotated once it is this large"),
+    Setting("spool.max_total_bytes", int, 512 * 1024 * 1024, "oldest spool files are evicted beyond this total"),
+    Setting("spool.max_files", int, 100, "oldest spool files are evicted beyond this many"),
+    Setting("spool.max_age_seconds", int, 72 * 3600, "spool files older than this are evicted"),
+    Setting("spool.publish_timeout_ms", int, 500, "deadline of each broker step (connect, send, confirm)"),
+    Setting("spool.retry_after_ms", int, 2000, "after a failed publish, spool at once for this long"),
+    Setting("spool.drain_interval_seconds", int, 5, "how often the drainer probes the broker while spooled"),
+    Setting("chains.queue", str, "celery", "Celery queue task runs are published to"),
+    Setting("chains.fanout_limit", int, 1000, "most child runs one list result may start"),
+    Setting("chains.max_payload_bytes", int, 1024 * 1024, "largest payload or result of a task run (JSON)"),
+    Setting("runners.max_deliveries", int, 3, "deliveries of one run that die mid-task before it is dead-lettered"),
+    Setting("runners.max_backoff_seconds", int, 3600, "cap on the wait before a retry"),
 )
 
 GENERATED_FILES: dict[str, Callable[[], str]] = {
