@@ -38,8 +38,9 @@ def main(argv: list[str]) -> int:
         print(f"legion test: {exc}", file=sys.stderr)
         return 3
     # A developer's own legion.toml and .env must not leak into the suite.
+    # DJANGO_SETTINGS_MODULE is set explicitly: importing legion_site (for its Celery app) sets a default.
     env = {**os.environ, **TEST_SECRETS, **service_env, "LEGION_MODE": "full", "LEGION_HOME": str(home),
-           "LEGION_SETTINGS_FILE": "", "LEGION_ENV_FILE": ""}
+           "LEGION_SETTINGS_FILE": "", "LEGION_ENV_FILE": "", "DJANGO_SETTINGS_MODULE": "legion_site.settings.test"}
     python = sys.executable
     steps = [[python, "-m", "pytest", *argv]] if argv else [
         [python, "-m", "ruff", "check", "."],

@@ -1,8 +1,35 @@
-"""Django app configuration for rbac."""
+"""Django app configuration for rbac: schema extensions, and built-in policies kept current after migrate."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
 
 
 class RbacConfig(AppConfig):
     name = "apps.rbac"
     label = "rbac"
+    verbose_name = "RBAC"
+
+    def ready(self) -> None:
+        from apps.rbac import schema  # noqa: F401  (registers the drf-spectacular extensions)
+
+        post_migrate.connect(builtin_policies_after_migrate, sender=self)
+
+
+def builtin_policies_after_migrate(sender: AppConfig, apps: Any = None, **kwargs: Any) -> None:
+    """Restore the built-in policies after every migrate (and after test flushes, which empty them).
+
+    Skipped when the migration state has no Policy model yet, e.g. after `migrate rbac zero`.
+    """
+    from apps.rbac.builtin import builtin_policies_write
+
+    registry = apps if apps is not None else global_apps
+    try:
+        policy_model = registry.get_model("rbac", "Policy")
+    except LookupError:
+        return
+    builtin_policies_write(policy_model)

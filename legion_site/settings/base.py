@@ -86,6 +86,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
-
-from legion_site.settings.api import *  # noqa: E402,F403
-from legion_site.settings.celery import *  # noqa: E402,F403

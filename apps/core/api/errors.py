@@ -1,4 +1,4 @@
-"""The one application error type and the one place it (and every other error) becomes a JSON envelope."""
+"""The one place an error (ApplicationError or any other) becomes the JSON envelope `{error: {…}}`."""
 
 from __future__ import annotations
 
@@ -14,18 +14,9 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.errors import ApplicationError
+
 logger = logging.getLogger(__name__)
-
-
-class ApplicationError(Exception):
-    """A failure a client can act on: a stable code, a message and optionally the offending field."""
-
-    def __init__(self, code: str, message: str, *, field: str | None = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-        self.status = status
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -120,6 +120,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chains.max_payload_bytes", int, 1024 * 1024, "largest payload or result of a task run (JSON)"),
     Setting("runners.max_deliveries", int, 3, "deliveries of one run that die mid-task before it is dead-lettered"),
     Setting("runners.max_backoff_seconds", int, 3600, "cap on the wait before a retry"),
+    # LLM proxy (proxy/): provider catalog, aliases, request limits, deadlines, breakers. See docs/proxy.md.
+    Setting("proxy.providers", list, [], "LLM provider instances and their models (tables; see docs/proxy.md)"),
+    Setting("proxy.aliases", dict, {}, "model aliases -> list of model ids or provider/model pairs"),
+    Setting("proxy.max_body_bytes", int, 16 * 1024 * 1024, "largest request body the proxy accepts"),
+    Setting("proxy.max_messages", int, 2000, "most messages one request may carry"),
+    Setting("proxy.max_tools", int, 256, "most tools one request may declare"),
+    Setting("proxy.max_attempts", int, 3, "most provider attempts per request (open breakers do not count)"),
+    Setting("proxy.deadline.connect_ms", int, 5000, "per attempt: time to connect to a provider"),
+    Setting("proxy.deadline.first_token_ms", int, 60000, "per attempt: time from sending to the first event"),
+    Setting("proxy.deadline.idle_ms", int, 30000, "per attempt: longest silence between stream events"),
+    Setting("proxy.deadline.total_ms", int, 600000, "per request: all attempts together"),
+    Setting("proxy.keepalive_ms", int, 5000, "silence after which a stream sends a keep-alive"),
+    Setting("proxy.retry_after_max_seconds", int, 300, "longest Retry-After the proxy honours for a provider"),
+    Setting(
+        "proxy.breaker.store", str, "auto", "circuit-breaker state: auto (redis in full mode), memory, redis",
+        choices=("auto", "memory", "redis"),
+    ),
+    Setting("proxy.breaker.failure_threshold", int, 3, "failures within the window that open a breaker"),
+    Setting("proxy.breaker.window_seconds", int, 60, "window in which breaker failures are counted"),
+    Setting("proxy.breaker.cooldown_seconds", int, 30, "time an open breaker waits before a half-open probe"),
+    Setting("proxy.ledger.queue_size", int, 10000, "request events buffered for the ledger sink before dropping"),
 )
 
 GENERATED_FILES: dict[str, Callable[[], str]] = {
