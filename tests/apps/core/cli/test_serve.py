@@ -101,3 +101,41 @@ def test_start_refuses_full_mode(test_database: str) -> None:
     result = subprocess.run([*MANAGE, "start"], env=full_env(test_database), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "legion start runs lite mode" in result.stderr
+
+
+def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"process exited with {process.returncode}"
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_full_mode_web_process_serves_api_with_keys_and_readiness(test_database: str) -> None:
+    from apps.rbac.selectors import policy_get
+    from apps.rbac.services import api_key_create, principal_create
+
+    principal = principal_create(name="ci-observer", kind="service", policies=[policy_get(name="observer")])
+    _, key = api_key_create(principal=principal, name="ci")
+    port = free_port()
+    web = subprocess.Popen(
+        [*MANAGE, "web", "--port", str(port)], env=full_env(test_database),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        ready = wait_for(f"{base}/readyz", web)
+        anonymous = httpx.get(f"{base}/api/v1/rbac/me/", timeout=10)
+        keyed = httpx.get(f"{base}/api/v1/rbac/me/", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        proxy_route = httpx.get(f"{base}/v1/models", timeout=10)
+    finally:
+        web.terminate()
+        web.wait(timeout=20)
+    assert ready.status_code == 200, ready.text
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "not_authenticated"
+    assert keyed.status_code == 200 and keyed.json()["principal"]["name"] == "ci-observer"
+    assert proxy_route.status_code == 404, "full mode serves the proxy from `legion proxy`, not the web"
