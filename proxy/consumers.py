@@ -1,18 +1,237 @@
-"""Channels HTTP consumers of the proxy: thin translators between ASGI and the proxy's services."""
+"""Channels HTTP consumers of the proxy: thin translators between ASGI and the proxy's services.
+
+Each parses with its dialect, calls one service, renders in the same dialect. Every failure, including an
+unexpected one, leaves as an error in the client's own dialect, never as a bare 500 or a traceback.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+from collections.abc import AsyncGenerator
 from typing import Any
 
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 
-from proxy.catalog import models_list
+from proxy.attempts import RequestContext
+from proxy.auth import caller_authenticate
+from proxy.config import ConfigError
+from proxy.dialects import anthropic as anthropic_dialect
+from proxy.dialects import openai as openai_dialect
+from proxy.dialects.anthropic import AnthropicDialect
+from proxy.dialects.base import Dialect, StreamRenderer
+from proxy.dialects.openai import OpenAIDialect
+from proxy.errors import ErrorKind, ProxyError
+from proxy.ledger import LoggingSink
+from proxy.router.candidates import Pins
+from proxy.runtime import Runtime, runtime_get
+from proxy.service import chat_complete, chat_stream, embed, tokens_count
+from proxy.streaming.keepalive import with_keepalives
+from proxy.types import Caller, ClientEvent, KeepAlive, RouteInfo, Started
+
+log = logging.getLogger("legion.proxy")
+OPENAI, ANTHROPIC = OpenAIDialect(), AnthropicDialect()
+JSON = (b"content-type", b"application/json")
 
 
-class ModelsConsumer(AsyncHttpConsumer):
-    """`GET /v1/models` in the OpenAI list shape."""
+class ProxyConsumer(AsyncHttpConsumer):
+    """Shared plumbing: header parsing, authentication, error rendering, and no database or channel layer.
+
+    Channels closes stale database connections around every message and joins a channel layer per
+    consumer; the proxy uses neither, and both would cost a thread hop or a Redis round trip per request.
+    """
+
+    channel_layer_alias = "legion-proxy-none"  # not configured, so get_channel_layer() returns None
+    dialect: Dialect = OPENAI
+    method = "POST"
+    endpoint = ""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.receive = receive
+        self.started = False
+        self.request_id = ""
+        await super().__call__(scope, receive, send)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler:
+            await handler(message)
+
+    async def http_disconnect(self, message: dict[str, Any]) -> None:
+        raise StopConsumer()
 
     async def handle(self, body: bytes) -> None:
-        payload: dict[str, Any] = {"object": "list", "data": models_list()}
-        await self.send_response(200, json.dumps(payload).encode(), headers=[(b"content-type", b"application/json")])
+        self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope["headers"]}
+        self.dialect = self.dialect_for()
+        try:
+            if self.scope["method"] != self.method:
+                raise ProxyError(ErrorKind.INVALID_REQUEST, f"{self.scope['path']} accepts {self.method} only",
+                                 status=405)
+            runtime = runtime_get()
+            caller = await caller_authenticate(self.headers)
+            await self.serve(runtime, caller, body)
+        except ProxyError as error:
+            await self.fail(error)
+        except ConfigError as error:
+            await self.fail(ProxyError(ErrorKind.UNAVAILABLE, f"the proxy is misconfigured: {error}"))
+        except Exception:  # the last line of defence: log it, answer in the client's dialect
+            log.exception("unexpected error serving %s", self.scope["path"])
+            await self.fail(ProxyError(ErrorKind.INTERNAL, "internal proxy error; the proxy log has the details"))
+
+    def dialect_for(self) -> Dialect:
+        return self.dialect
+
+    async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
+        raise NotImplementedError
+
+    def context(self, runtime: Runtime, caller: Caller) -> RequestContext:
+        ctx = RequestContext.start(runtime, caller=caller, pins=Pins.from_headers(self.headers),
+                                   endpoint=self.endpoint, dialect=self.dialect.name)
+        self.request_id = ctx.event.request_id
+        return ctx
+
+    async def send_json(self, status: int, payload: Any, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.started = True
+        await self.send_response(status, json.dumps(payload).encode(),
+                                 headers=[JSON, *self.id_headers(), *(headers or [])])
+
+    def id_headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"x-request-id", self.request_id.encode())] if self.request_id else []
+
+    async def fail(self, error: ProxyError) -> None:
+        if self.started:
+            log.warning("error after the response started: %r", error)
+            return
+        headers = [(b"retry-after", str(max(1, round(error.retry_after))).encode())] if error.retry_after else []
+        await self.send_json(error.status, self.dialect.error_body(error), headers)
+
+
+def route_headers(route: RouteInfo | None) -> list[tuple[bytes, bytes]]:
+    """What is known when the response starts; the final chunk or message_delta carries the rest."""
+    if route is None:
+        return []
+    return [(b"x-legion-provider", route.provider.encode()), (b"x-legion-model", route.model.encode()),
+            (b"x-legion-tier", route.tier.encode()), (b"x-legion-attempts", str(route.attempts).encode()),
+            (b"x-legion-failover", b"true" if route.failovers else b"false")]
+
+
+class ChatConsumer(ProxyConsumer):
+    """`POST /v1/chat/completions` (OpenAI dialect) and `POST /v1/messages` (Anthropic dialect)."""
+
+    async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
+        request = self.dialect.chat_parse(body, runtime.limits)
+        ctx = self.context(runtime, caller)
+        if not request.stream:
+            response, route = await chat_complete(ctx, request)
+            await self.send_json(200, self.dialect.chat_render(response, route), route_headers(route))
+            return
+        events = with_keepalives(chat_stream(ctx, request), runtime.settings.keepalive_seconds)
+        await self.stream(events, self.dialect.stream_renderer(request))
+
+    async def stream(self, events: AsyncGenerator[ClientEvent | KeepAlive, None], renderer: StreamRenderer) -> None:
+        """Pump events to the client until done, or until the client leaves (then the upstream is closed too)."""
+        pump = asyncio.ensure_future(self.pump(events, renderer))
+        gone = asyncio.ensure_future(self.client_gone())
+        try:
+            await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (gone, pump):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        if pump.done() and not pump.cancelled():
+            pump.result()
+
+    async def pump(self, events: AsyncGenerator[ClientEvent | KeepAlive, None], renderer: StreamRenderer) -> None:
+        try:
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    if not self.started:
+                        await self.stream_start(event.route if isinstance(event, Started) else None)
+                    await self.send_body(renderer.render(event), more_body=True)
+        except ProxyError as error:
+            if not self.started:
+                await self.fail(error)
+                return
+            await self.send_body(renderer.error(error), more_body=True)
+        await self.send_body(b"", more_body=False)
+
+    async def stream_start(self, route: RouteInfo | None) -> None:
+        self.started = True
+        await self.send_headers(status=200, headers=[
+            (b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
+            *self.id_headers(), *route_headers(route),
+        ])
+
+    async def client_gone(self) -> None:
+        while (await self.receive())["type"] != "http.disconnect":
+            pass
+
+
+class ChatCompletionsConsumer(ChatConsumer):
+    dialect = OPENAI
+    endpoint = "chat.completions"
+
+
+class MessagesConsumer(ChatConsumer):
+    dialect = ANTHROPIC
+    endpoint = "messages"
+
+
+class CountTokensConsumer(ProxyConsumer):
+    """`POST /v1/messages/count_tokens`: the provider's own count when it offers one, else the estimate."""
+
+    dialect = ANTHROPIC
+    endpoint = "messages.count_tokens"
+
+    async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
+        request = ANTHROPIC.chat_parse(body, runtime.limits, counting=True)
+        tokens, counted = await tokens_count(self.context(runtime, caller), request)
+        await self.send_json(200, {"input_tokens": tokens},
+                             [(b"x-legion-token-source", b"provider" if counted else b"estimated")])
+
+
+class EmbeddingsConsumer(ProxyConsumer):
+    dialect = OPENAI
+    endpoint = "embeddings"
+
+    async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
+        request, encoding = openai_dialect.embed_parse(body, runtime.limits)
+        result = await embed(self.context(runtime, caller), request)
+        await self.send_json(200, openai_dialect.embed_render(result, encoding))
+
+
+class ModelsConsumer(ProxyConsumer):
+    """`GET /v1/models` in the shape of whichever SDK asks (Anthropic's sends `anthropic-version`)."""
+
+    method = "GET"
+
+    def dialect_for(self) -> Dialect:
+        return ANTHROPIC if "anthropic-version" in self.headers else OPENAI
+
+    async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
+        names = runtime.catalog.names()
+        render = anthropic_dialect.models_render if self.dialect is ANTHROPIC else openai_dialect.models_render
+        await self.send_json(200, render(names))
+
+
+class StatusConsumer(ProxyConsumer):
+    """`GET /v1/legion/status`: every provider instance with its tier, models and breaker state."""
+
+    method = "GET"
+
+    async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
+        specs = runtime.settings.providers
+        states = await runtime.breakers.states(spec.name for spec in specs)
+        sink = runtime.sink
+        await self.send_json(200, {
+            "providers": [{"name": s.name, "kind": s.kind, "tier": s.tier, "base_url": s.base_url,
+                           "breaker": states.get(s.name, "unknown"), "models": [m.id for m in s.models]}
+                          for s in specs],
+            "ledger": dict(sink.counts) | {"dropped": sink.dropped} if isinstance(sink, LoggingSink) else {},
+        })

@@ -2,8 +2,20 @@
 
 from django.urls import re_path
 
-from proxy.consumers import ModelsConsumer
+from proxy.consumers import (
+    ChatCompletionsConsumer,
+    CountTokensConsumer,
+    EmbeddingsConsumer,
+    MessagesConsumer,
+    ModelsConsumer,
+    StatusConsumer,
+)
 
 proxy_urlpatterns = [
+    re_path(r"^v1/chat/completions$", ChatCompletionsConsumer.as_asgi()),
+    re_path(r"^v1/messages$", MessagesConsumer.as_asgi()),
+    re_path(r"^v1/messages/count_tokens$", CountTokensConsumer.as_asgi()),
+    re_path(r"^v1/embeddings$", EmbeddingsConsumer.as_asgi()),
     re_path(r"^v1/models$", ModelsConsumer.as_asgi()),
+    re_path(r"^v1/legion/status$", StatusConsumer.as_asgi()),
 ]

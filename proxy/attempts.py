@@ -1,0 +1,124 @@
+"""The attempt loop's bookkeeping: which lane next, breakers, escalation rules, and the per-request ledger event."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from proxy.errors import BREAKER_FAILURES, ErrorKind, ProxyError
+from proxy.ledger import AttemptRecord, RequestEvent
+from proxy.router.candidates import Lane, Pins
+from proxy.runtime import Runtime
+from proxy.types import Caller, RouteInfo, Usage
+
+SKIPPED_OPEN = "skipped_open"
+# Errors that say nothing about other candidates: all of them failing the same way is reported as that error.
+_SHARED_KINDS = (ErrorKind.RATE_LIMITED, ErrorKind.CONTEXT_LENGTH, ErrorKind.TIMEOUT)
+
+
+@dataclass
+class RequestContext:
+    """One proxied request: who asked, what they pinned, the total deadline, and its ledger event."""
+
+    runtime: Runtime
+    caller: Caller
+    pins: Pins
+    event: RequestEvent
+    deadline: float = 0.0
+    outcome: str | None = None
+    finished: bool = False
+
+    @classmethod
+    def start(cls, runtime: Runtime, *, caller: Caller, pins: Pins, endpoint: str, dialect: str) -> RequestContext:
+        event = RequestEvent(request_id=uuid.uuid4().hex, endpoint=endpoint, dialect=dialect, requested_model="",
+                             stream=False, caller_key_id=caller.key_id, started_at=time.time())
+        return cls(runtime, caller, pins, event, deadline=time.monotonic() + runtime.settings.deadlines.total)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def finish(self) -> None:
+        """Hand the ledger event to the sink, once; an unset outcome means the client went away."""
+        if self.finished:
+            return
+        self.finished = True
+        self.event.outcome = self.outcome or "client_disconnect"
+        self.event.duration_ms = (time.time() - self.event.started_at) * 1000
+        self.runtime.sink.emit(self.event)
+
+
+@dataclass
+class Escalation:
+    """Walks the ordered lanes: skips open breakers (no network), caps attempts, respects the total deadline,
+    and after a context overflow skips every lane whose window is no larger."""
+
+    ctx: RequestContext
+    lanes: list[Lane]
+    position: int = 0
+    tried: list[Lane] = field(default_factory=list)
+    errors: list[ProxyError] = field(default_factory=list)
+    overflowed_window: int = 0
+
+    async def next(self) -> Lane | None:
+        settings = self.ctx.runtime.settings
+        while self.position < len(self.lanes):
+            if len(self.tried) >= settings.max_attempts or self.ctx.remaining() <= 0:
+                return None
+            lane = self.lanes[self.position]
+            self.position += 1
+            if lane.model.context_window <= self.overflowed_window:
+                continue
+            if not await self.ctx.runtime.breakers.allow(lane.provider.name):
+                self._record(lane, SKIPPED_OPEN)
+                continue
+            self.tried.append(lane)
+            return lane
+        return None
+
+    async def succeeded(self, lane: Lane, usage: Usage, started: float, first: float | None = None) -> None:
+        self._record(lane, "ok", started=started, first=first, usage=usage)
+        await self.ctx.runtime.breakers.success(lane.provider.name)
+
+    async def failed(self, lane: Lane, error: ProxyError, started: float, first: float | None = None,
+                     usage: Usage | None = None) -> None:
+        self.errors.append(error)
+        self._record(lane, error.kind.value, started=started, first=first, usage=usage, error=error.message)
+        if error.kind is ErrorKind.CONTEXT_LENGTH:
+            self.overflowed_window = max(self.overflowed_window, lane.model.context_window)
+        if error.kind in BREAKER_FAILURES:
+            hold = None
+            if error.retry_after and error.kind in (ErrorKind.RATE_LIMITED, ErrorKind.OVERLOADED):
+                hold = min(error.retry_after, self.ctx.runtime.settings.retry_after_max_seconds)
+            await self.ctx.runtime.breakers.failure(lane.provider.name, hold=hold)
+
+    def route(self, lane: Lane, *, served_by: tuple[str, ...] = (), continued: bool = False) -> RouteInfo:
+        return RouteInfo(provider=lane.provider.name, model=lane.model.id, tier=lane.tier, attempts=len(self.tried),
+                         failovers=len(self.tried) - 1, served_by=served_by or (lane.key,), continued=continued)
+
+    def exhausted(self) -> ProxyError:
+        """The error to report when no lane is left: the shared cause when there is one, else a 503 listing all."""
+        if not self.errors:
+            skipped = [a.provider for a in self.ctx.event.attempts if a.outcome == SKIPPED_OPEN]
+            if skipped:
+                cooldown = self.ctx.runtime.settings.breaker.cooldown_seconds
+                return ProxyError(ErrorKind.UNAVAILABLE, f"every candidate is unavailable (circuit open: "
+                                  f"{', '.join(skipped)})", retry_after=cooldown)
+            return ProxyError(ErrorKind.TIMEOUT, "the request deadline passed before any attempt")
+        kinds = {error.kind for error in self.errors}
+        last = self.errors[-1]
+        if len(kinds) == 1 and last.kind in _SHARED_KINDS:
+            retry = min((e.retry_after for e in self.errors if e.retry_after is not None), default=None)
+            return ProxyError(last.kind, last.message, retry_after=retry, provider=last.provider)
+        detail = "; ".join(f"{error.kind.value}: {error.message}" for error in self.errors)
+        return ProxyError(ErrorKind.EXHAUSTED, f"all {len(self.errors)} attempts failed: {detail}")
+
+    def _record(self, lane: Lane, outcome: str, *, started: float | None = None, first: float | None = None,
+                usage: Usage | None = None, error: str = "") -> None:
+        now = time.monotonic()
+        self.ctx.event.attempts.append(AttemptRecord(
+            provider=lane.provider.name, model=lane.model.id, tier=lane.tier, outcome=outcome,
+            latency_ms=(now - started) * 1000 if started is not None else 0.0,
+            ttft_ms=(first - started) * 1000 if first is not None and started is not None else None,
+            usage=usage, error=error,
+        ))

@@ -1,0 +1,170 @@
+"""The provider protocol and the httpx plumbing every adapter shares: one pooled client, one error boundary."""
+
+from __future__ import annotations
+
+import abc
+import email.utils
+import json
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import httpx
+
+from proxy.config import Deadlines, ModelSpec, ProviderSpec
+from proxy.errors import ErrorKind, ProxyError
+from proxy.types import ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ProviderEvent
+
+
+class Provider(Protocol):
+    """One provider instance. Every method raises only ProxyError; adapters translate everything else."""
+
+    spec: ProviderSpec
+
+    async def complete(self, request: ChatRequest, model: ModelSpec) -> ChatResponse: ...
+
+    def stream(self, request: ChatRequest, model: ModelSpec) -> AsyncIterator[ProviderEvent]: ...
+
+    async def embed(self, request: EmbedRequest, model: ModelSpec) -> EmbedResponse: ...
+
+    async def count_tokens(self, request: ChatRequest, model: ModelSpec) -> int | None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HttpProvider(abc.ABC):
+    """Holds the instance's pooled AsyncClient and maps transport failures and error statuses to ProxyError."""
+
+    def __init__(self, spec: ProviderSpec, *, api_key: str | None, deadlines: Deadlines) -> None:
+        self.spec = spec
+        self.api_key = api_key
+        # Event-level deadlines (first token, idle gap) are enforced above the adapter; the read timeout here is
+        # only a backstop so a half-dead socket cannot outlive them.
+        timeout = httpx.Timeout(connect=deadlines.connect, read=max(deadlines.first_token, deadlines.idle),
+                                write=deadlines.connect, pool=deadlines.connect)
+        self.client = httpx.AsyncClient(
+            base_url=spec.base_url, headers={**self.auth_headers(), **spec.headers}, timeout=timeout,
+            limits=httpx.Limits(max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency),
+        )
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    @abc.abstractmethod
+    async def complete(self, request: ChatRequest, model: ModelSpec) -> ChatResponse: ...
+
+    @abc.abstractmethod
+    def stream(self, request: ChatRequest, model: ModelSpec) -> AsyncIterator[ProviderEvent]: ...
+
+    async def count_tokens(self, request: ChatRequest, model: ModelSpec) -> int | None:
+        return None  # the caller falls back to the estimator
+
+    async def embed(self, request: EmbedRequest, model: ModelSpec) -> EmbedResponse:
+        raise ProxyError(ErrorKind.INVALID_REQUEST, f"provider '{self.spec.name}' does not serve embeddings")
+
+    def error_from(self, status: int, body: bytes, headers: Mapping[str, str]) -> ProxyError:
+        """The adapter's reading of an error response; adapters override `classify` for their body shapes."""
+        message, code = self.error_detail(body)
+        kind = self.classify(status, message, code)
+        retry_after = retry_after_seconds(headers) if kind in (ErrorKind.RATE_LIMITED, ErrorKind.OVERLOADED) else None
+        return ProxyError(kind, f"{self.spec.name}: {message or f'HTTP {status}'}", retry_after=retry_after,
+                          provider=self.spec.name)
+
+    def error_detail(self, body: bytes) -> tuple[str, str]:
+        """(message, code) from an error body; generic enough for OpenAI-like and Anthropic-like bodies."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body.decode("utf-8", errors="replace")[:500], ""
+        error = data.get("error", data) if isinstance(data, dict) else {}
+        if isinstance(error, str):
+            return error, ""
+        if not isinstance(error, dict):
+            return str(error)[:500], ""
+        code = error.get("code") or error.get("type") or ""
+        return str(error.get("message") or ""), str(code)
+
+    def classify(self, status: int, message: str, code: str) -> ErrorKind:
+        text = f"{code} {message}".lower().replace("_", " ")
+        if status in (401, 403):
+            return ErrorKind.PROVIDER_AUTH
+        if status == 404:
+            return ErrorKind.MODEL_MISSING
+        if status == 408:
+            return ErrorKind.TIMEOUT
+        if status == 429:
+            return ErrorKind.RATE_LIMITED
+        if status in (503, 529) or "overloaded" in text:
+            return ErrorKind.OVERLOADED
+        if status >= 500:
+            return ErrorKind.SERVER
+        if any(sign in text for sign in ("context length", "context size", "too long")):
+            return ErrorKind.CONTEXT_LENGTH
+        if any(sign in text for sign in ("content policy", "content filter", "safety")):
+            return ErrorKind.CONTENT_POLICY
+        return ErrorKind.INVALID_REQUEST
+
+    @contextmanager
+    def boundary(self) -> Iterator[None]:
+        """Translate httpx and decoding failures into the taxonomy, once, for everything inside."""
+        name = self.spec.name
+        try:
+            yield
+        except httpx.TimeoutException as exc:
+            raise ProxyError(ErrorKind.TIMEOUT, f"{name}: {type(exc).__name__}", provider=name) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: connection lost: {exc}", provider=name) from exc
+        except httpx.HTTPError as exc:
+            raise ProxyError(ErrorKind.CONNECT, f"{name}: {type(exc).__name__}: {exc}", provider=name) from exc
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            # The provider answered with something that is not its documented shape.
+            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: malformed response: {exc!r}", provider=name) from exc
+
+    async def post_json(self, path: str, payload: dict[str, Any]) -> Any:
+        with self.boundary():
+            response = await self.client.post(path, json=payload)
+            if response.status_code >= 400:
+                raise self.error_from(response.status_code, response.content, response.headers)
+            return response.json()
+
+    async def post_stream(self, path: str, payload: dict[str, Any]) -> AsyncIterator[bytes]:
+        """The raw body of a streamed POST; error statuses raise before the first byte is yielded."""
+        with self.boundary():
+            async with self.client.stream("POST", path, json=payload) as response:
+                if response.status_code >= 400:
+                    raise self.error_from(response.status_code, await response.aread(), response.headers)
+                async for chunk in response.aiter_raw():
+                    yield chunk
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Retry-After as seconds from now: `retry-after-ms`, delta seconds, or an HTTP date."""
+    if "retry-after-ms" in headers:
+        try:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def json_loads(data: str | bytes, provider: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise ProxyError(ErrorKind.STREAM_BROKEN, f"{provider}: undecodable stream event: {exc}",
+                         provider=provider) from None

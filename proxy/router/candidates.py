@@ -1,0 +1,162 @@
+"""From a requested model name to an ordered list of lanes (provider instance + model) that can serve the request.
+
+Resolution: a concrete model id, `provider/model`, a user alias, or `auto`. Then hard filters (pins from
+headers, the caller's barred tiers, capabilities the request needs, context window), then order: cheapest
+capable tier first (local → direct → fleet → cloud → frontier), then price, then declaration order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from proxy.config import TIER_RANK, TIERS, ModelSpec, ProviderSpec
+from proxy.errors import ErrorKind, ProxyError, invalid
+from proxy.router.tokens import request_tokens
+from proxy.types import Caller, ChatRequest
+
+AUTO = "auto"
+CONTEXT_SHARE = 0.9  # leave a tenth of the window for the answer and for the estimator's error
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    provider: ProviderSpec
+    model: ModelSpec
+    tier: str
+    order: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider.name}/{self.model.id}"
+
+    @property
+    def rank(self) -> tuple[int, float, int]:
+        return TIER_RANK[self.tier], self.model.price_in + self.model.price_out, self.order
+
+
+@dataclass(frozen=True, slots=True)
+class Pins:
+    """Hard choices a client made with x-legion-tier / x-legion-provider / x-legion-model."""
+
+    tier: str | None = None
+    provider: str | None = None
+    model: str | None = None
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> Pins:
+        tier = headers.get("x-legion-tier") or None
+        if tier is not None and tier not in TIER_RANK:
+            raise invalid(f"x-legion-tier must be one of {', '.join(TIERS)}, got '{tier}'", param="x-legion-tier")
+        return cls(tier=tier, provider=headers.get("x-legion-provider") or None,
+                   model=headers.get("x-legion-model") or None)
+
+
+class Catalog:
+    """Every lane the settings declare, and the aliases over them; immutable once built."""
+
+    def __init__(self, providers: Sequence[ProviderSpec], aliases: Mapping[str, Sequence[str]]) -> None:
+        self.lanes = tuple(
+            Lane(provider, model, provider.tier_of(model), order)
+            for order, (provider, model) in enumerate((p, m) for p in providers for m in p.models)
+        )
+        self.by_id: dict[str, list[Lane]] = {}
+        for lane in self.lanes:
+            self.by_id.setdefault(lane.model.id, []).append(lane)
+        self.by_key = {lane.key: lane for lane in self.lanes}
+        self.aliases = dict(aliases)
+        for alias, members in self.aliases.items():
+            for member in members:
+                if member not in self.by_id and member not in self.by_key:
+                    raise ValueError(f"proxy.aliases '{alias}': '{member}' names no declared model")
+
+    def names(self) -> list[str]:
+        """What clients may ask for: model ids, then aliases, then `auto` when anything can chat."""
+        chat = any(not lane.model.embeddings_only for lane in self.lanes)
+        return [*self.by_id, *(a for a in self.aliases if a not in self.by_id), *([AUTO] if chat else [])]
+
+    def resolve(self, name: str) -> list[Lane]:
+        if name == AUTO and AUTO not in self.aliases:
+            return [lane for lane in self.lanes if not lane.model.embeddings_only]
+        if name in self.aliases:
+            return _unique(lane for member in self.aliases[name] for lane in self._named(member))
+        lanes = self._named(name)
+        if not lanes:
+            known = ", ".join(self.names()[:20]) or "none are configured"
+            raise ProxyError(ErrorKind.UNKNOWN_MODEL, f"unknown model '{name}'; known models: {known}", param="model")
+        return lanes
+
+    def _named(self, name: str) -> list[Lane]:
+        if name in self.by_id:
+            return self.by_id[name]
+        lane = self.by_key.get(name)
+        return [lane] if lane else []
+
+    def chat_plan(self, request: ChatRequest, *, pins: Pins, caller: Caller) -> list[Lane]:
+        """Ordered lanes able to serve `request`; a 400 naming every rejection when none can."""
+        lanes = self.resolve(request.model)
+        needs = _needs(request)
+        tokens = request_tokens(request)
+        rejected: list[str] = []
+        kept = []
+        for lane in _pinned(lanes, pins, caller, rejected):
+            missing = needs - lane.model.capabilities
+            if lane.model.embeddings_only:
+                rejected.append(f"{lane.key} serves only embeddings")
+            elif missing:
+                rejected.append(f"{lane.key} lacks {', '.join(sorted(missing))}")
+            elif tokens > CONTEXT_SHARE * lane.model.context_window:
+                rejected.append(f"{lane.key} has a {lane.model.context_window}-token window, the prompt is "
+                                f"~{tokens} tokens")
+            else:
+                kept.append(lane)
+        if not kept:
+            raise ProxyError(ErrorKind.NO_CANDIDATE,
+                             f"no model can serve this request for '{request.model}': {'; '.join(rejected)}",
+                             param="model")
+        return sorted(kept, key=lambda lane: lane.rank)
+
+    def embed_plan(self, model: str, *, pins: Pins, caller: Caller) -> list[Lane]:
+        rejected: list[str] = []
+        kept = []
+        for lane in _pinned(self.resolve(model), pins, caller, rejected):
+            if "embeddings" in lane.model.capabilities:
+                kept.append(lane)
+            else:
+                rejected.append(f"{lane.key} serves no embeddings")
+        if not kept:
+            raise ProxyError(ErrorKind.NO_CANDIDATE, f"no model can embed for '{model}': {'; '.join(rejected)}",
+                             param="model")
+        return sorted(kept, key=lambda lane: lane.rank)
+
+
+def _needs(request: ChatRequest) -> set[str]:
+    needs = set()
+    if request.tools and request.tool_choice.mode != "none":
+        needs.add("tools")
+    if request.has_images:
+        needs.add("vision")
+    if request.response_format is not None:
+        needs.add("json")
+    return needs
+
+
+def _pinned(lanes: Iterable[Lane], pins: Pins, caller: Caller, rejected: list[str]) -> Iterable[Lane]:
+    for lane in lanes:
+        if lane.tier in caller.denied_tiers:
+            rejected.append(f"{lane.key} is in the {lane.tier} tier, which this key may not use")
+        elif pins.tier and lane.tier != pins.tier:
+            rejected.append(f"{lane.key} is not in pinned tier {pins.tier}")
+        elif pins.provider and lane.provider.name != pins.provider:
+            rejected.append(f"{lane.key} is not on pinned provider {pins.provider}")
+        elif pins.model and pins.model not in (lane.model.id, lane.key):
+            rejected.append(f"{lane.key} is not pinned model {pins.model}")
+        else:
+            yield lane
+
+
+def _unique(lanes: Iterable[Lane]) -> list[Lane]:
+    seen: dict[str, Lane] = {}
+    for lane in lanes:
+        seen.setdefault(lane.key, lane)
+    return list(seen.values())
