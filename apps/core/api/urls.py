@@ -11,5 +11,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("rbac/", include("apps.rbac.urls")),
+    path("runners/", include("apps.runners.urls")),
+    path("chains/", include("apps.chains.urls")),
 
 ]

@@ -14,6 +14,8 @@ COMMAND_MODULES = (
     "apps.core.cli.config",
     "apps.core.cli.migrate",
     "apps.rbac.cli",
+    "apps.runners.cli",
+    "apps.chains.cli",
 )
 
 

@@ -1,0 +1,55 @@
+"""Wire shapes of chains, relationships and task runs."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.chains.models import Chain, Relationship, TaskRun, TransformationKind
+from apps.runners.models import Function
+
+
+class TaskRunSerializer(serializers.ModelSerializer):
+    function = serializers.CharField(source="function.qualified_name", read_only=True)
+    chain = serializers.CharField(source="chain.name", read_only=True, default=None)
+    duration_seconds = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = TaskRun
+        fields = [
+            "id", "function", "chain", "chain_version", "relationship", "parent", "root", "idempotency_key",
+            "status", "payload", "result", "error", "log", "attempts", "max_attempts", "deliveries",
+            "lost_deliveries", "triggered_by", "principal", "not_before", "created_at", "started_at",
+            "finished_at", "duration_seconds",
+        ]
+        read_only_fields = fields
+
+
+class ChainSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Chain
+        fields = ["id", "name", "description", "version", "enabled", "cloned_from", "created_at", "updated_at"]
+        read_only_fields = ["id", "version", "cloned_from", "created_at", "updated_at"]
+
+
+class RelationshipSerializer(serializers.ModelSerializer):
+    chain = serializers.SlugRelatedField(slug_field="name", queryset=Chain.objects.all())
+    trigger = serializers.SlugRelatedField(slug_field="qualified_name", queryset=Function.objects.all())
+    action = serializers.SlugRelatedField(slug_field="qualified_name", queryset=Function.objects.all())
+    transformation_kind = serializers.ChoiceField(choices=TransformationKind.choices, default=TransformationKind.CEL)
+
+    class Meta:
+        model = Relationship
+        fields = [
+            "id", "chain", "name", "trigger", "action", "condition", "transformation", "transformation_kind",
+            "delay_seconds", "active", "allow_new_chains", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class TriggerSerializer(serializers.Serializer):
+    payload = serializers.DictField(default=dict)
+    idempotency_key = serializers.CharField(required=False, max_length=200)
+
+
+class CloneSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)

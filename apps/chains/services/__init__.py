@@ -1,0 +1,1 @@
+"""Chain writes, one module per concern: chains and relationships, triggering, execution, advancing."""

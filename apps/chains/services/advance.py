@@ -1,0 +1,112 @@
+"""After a run succeeds: evaluate each matching relationship and create the child runs (fan-out for lists)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.chains.expressions import ExpressionError, expression_evaluate
+from apps.chains.models import Relationship, RunStatus, TaskRun
+from apps.chains.services.limits import check_json_size
+from apps.core.errors import ApplicationError
+
+
+class FanoutLimitError(Exception):
+    """A list result longer than `chains.fanout_limit`: no child is started, the trigger run fails."""
+
+
+def relationships_firing(*, run: TaskRun) -> list[Relationship]:
+    """Active relationships of enabled chains on the run's function that continue its chain or may start one."""
+    candidates = Relationship.objects.filter(trigger_id=run.function_id, active=True, chain__enabled=True)
+    return [
+        relationship
+        for relationship in candidates.select_related("chain", "action").order_by("pk")
+        if relationship.chain_id == run.chain_id or relationship.allow_new_chains
+    ]
+
+
+def children_build(*, run: TaskRun, result: Any) -> list[TaskRun]:
+    """The child rows for `run` (not saved). Keys are `<parent>:<relationship>:<element>[.<n>]`, unique in
+    the table, so the same parent can never get the same child twice."""
+    relationships = relationships_firing(run=run)
+    if not relationships:
+        return []
+    elements = result if isinstance(result, list) else [result]
+    limit = settings.CONFIG["chains.fanout_limit"]
+    if isinstance(result, list) and len(result) > limit:
+        raise FanoutLimitError(f"result has {len(result)} elements; chains.fanout_limit is {limit}")
+    children: list[TaskRun] = []
+    for relationship in relationships:
+        for index, element in enumerate(elements):
+            variables = {"result": element, "payload": run.payload, "index": index}
+            key = f"{run.pk}:{relationship.pk}:{index}"
+            children.extend(_children_for(run, relationship, variables, key))
+    if len(children) > limit:
+        raise FanoutLimitError(f"this step would start {len(children)} runs; chains.fanout_limit is {limit}")
+    return children
+
+
+def _children_for(run: TaskRun, relationship: Relationship, variables: dict[str, Any], key: str) -> list[TaskRun]:
+    if relationship.condition.strip():
+        try:
+            holds = expression_evaluate(relationship.condition, variables)
+        except ExpressionError as exc:
+            return [_child(run, relationship, key, {}, RunStatus.FAILED, _error("condition_error", str(exc)))]
+        if holds is not True:
+            return [_child(run, relationship, key, {}, RunStatus.SKIPPED, None)]
+    element = variables["result"]
+    if relationship.transformation.strip():
+        try:
+            shaped = expression_evaluate(relationship.transformation, variables)
+        except ExpressionError as exc:
+            return [_child(run, relationship, key, {}, RunStatus.FAILED, _error("transformation_error", str(exc)))]
+    else:
+        shaped = element if isinstance(element, dict) else {"value": element}
+    # A transformation that builds a list fans out once more: one child per object it built.
+    payloads = shaped if isinstance(shaped, list) else [shaped]
+    children = []
+    for position, payload in enumerate(payloads):
+        child_key = key if len(payloads) == 1 and not isinstance(shaped, list) else f"{key}.{position}"
+        if not isinstance(payload, dict):
+            error = _error("transformation_error", f"transformation built {type(payload).__name__}, not an object")
+            children.append(_child(run, relationship, child_key, {}, RunStatus.FAILED, error))
+            continue
+        try:
+            check_json_size(value=payload, what="payload")
+        except ApplicationError as exc:
+            children.append(_child(run, relationship, child_key, {}, RunStatus.FAILED, _error(exc.code, exc.message)))
+            continue
+        children.append(_child(run, relationship, child_key, payload, RunStatus.QUEUED, None))
+    return children
+
+
+def _child(
+    run: TaskRun, relationship: Relationship, key: str, payload: dict[str, Any], status: str,
+    error: dict[str, Any] | None,
+) -> TaskRun:
+    now = timezone.now()
+    delayed = status == RunStatus.QUEUED and relationship.delay_seconds > 0
+    return TaskRun(
+        function_id=relationship.action_id,
+        chain_id=relationship.chain_id,
+        chain_version=relationship.chain.version,
+        relationship=relationship,
+        parent=run,
+        root_id=run.root_id or run.pk,
+        idempotency_key=key,
+        status=status,
+        payload=payload,
+        error=error,
+        max_attempts=relationship.action.max_attempts,
+        triggered_by="chain",
+        principal=run.principal,
+        not_before=now + timedelta(seconds=relationship.delay_seconds) if delayed else None,
+        finished_at=None if status == RunStatus.QUEUED else now,
+    )
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message}

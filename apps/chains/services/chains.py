@@ -1,0 +1,129 @@
+"""Chain and relationship writes: expressions are compiled and type-checked before anything is saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from apps.chains.expressions import Environment, ExpressionError, expression_check
+from apps.chains.models import Chain, Relationship, TransformationKind
+from apps.core.errors import ApplicationError
+from apps.runners.models import Function
+
+
+def check_relationship(
+    *, trigger: Function, condition: str, transformation: str, transformation_kind: str
+) -> None:
+    """Raise `invalid_condition` / `invalid_transformation` naming the position of the first error.
+
+    The expressions see the trigger's output: one element of it when the output is a list, since a
+    list result fans out one child per element.
+    """
+    output = trigger.output_schema or {}
+    result_schema = output.get("items", {}) if output.get("type") == "array" else output
+    if output.get("type") == "array" and "$defs" in output:
+        result_schema = {**result_schema, "$defs": output["$defs"]}
+    environment = Environment(result=result_schema, payload=trigger.input_schema or {})
+    if transformation_kind == TransformationKind.LLM:
+        raise ApplicationError(
+            "llm_transformation_unavailable",
+            "LLM transformations need the proxy (issue #4); use a CEL transformation for now",
+            field="transformation_kind",
+        )
+    for source, field, expect in ((condition, "condition", "bool"), (transformation, "transformation", "object")):
+        if not source.strip():
+            continue
+        try:
+            expression_check(source, environment, expect=expect)
+        except ExpressionError as exc:
+            raise ApplicationError(f"invalid_{field}", str(exc), field=field) from exc
+
+
+@transaction.atomic
+def relationship_save(
+    *,
+    chain: Chain,
+    trigger: Function,
+    action: Function,
+    relationship: Relationship | None = None,
+    name: str = "",
+    condition: str = "",
+    transformation: str = "",
+    transformation_kind: str = TransformationKind.CEL,
+    delay_seconds: int = 0,
+    active: bool = True,
+    allow_new_chains: bool = False,
+) -> Relationship:
+    """Create or update a relationship after checking it; the chain's version goes up by one."""
+    check_relationship(
+        trigger=trigger, condition=condition, transformation=transformation, transformation_kind=transformation_kind
+    )
+    relationship = relationship or Relationship(chain=chain)
+    if relationship.pk and relationship.chain_id != chain.pk:
+        raise ApplicationError("invalid", "a relationship cannot move to another chain", field="chain")
+    for attribute, value in {
+        "trigger": trigger, "action": action, "name": name, "condition": condition,
+        "transformation": transformation, "transformation_kind": transformation_kind,
+        "delay_seconds": delay_seconds, "active": active, "allow_new_chains": allow_new_chains,
+    }.items():
+        setattr(relationship, attribute, value)
+    relationship.save()
+    _version_bump(chain)
+    return relationship
+
+
+@transaction.atomic
+def relationship_delete(*, relationship: Relationship) -> None:
+    chain = relationship.chain
+    relationship.delete()
+    _version_bump(chain)
+
+
+def chain_create(*, name: str, description: str = "", enabled: bool = True) -> Chain:
+    if Chain.objects.filter(name=name).exists():
+        raise ApplicationError("duplicate", f"a chain named '{name}' exists", field="name", status=409)
+    return Chain.objects.create(name=name, description=description, enabled=enabled)
+
+
+def chain_set_enabled(*, chain: Chain, enabled: bool) -> Chain:
+    """Disabled chains keep their relationships but none of them fires; runs already queued still run."""
+    Chain.objects.filter(pk=chain.pk).update(enabled=enabled)
+    chain.refresh_from_db()
+    return chain
+
+
+@transaction.atomic
+def chain_clone(*, chain: Chain, name: str) -> Chain:
+    """A copy of the chain and its relationships at version 1, disabled until someone enables it."""
+    clone = chain_create(name=name, description=chain.description, enabled=False)
+    clone.cloned_from = chain
+    clone.save(update_fields=["cloned_from"])
+    fields: list[str] = [
+        "name", "trigger_id", "action_id", "condition", "transformation", "transformation_kind",
+        "delay_seconds", "active", "allow_new_chains",
+    ]
+    Relationship.objects.bulk_create(
+        Relationship(chain=clone, **{f: getattr(r, f) for f in fields}) for r in chain.relationships.all()
+    )
+    return clone
+
+
+def _version_bump(chain: Chain) -> None:
+    Chain.objects.filter(pk=chain.pk).update(version=F("version") + 1)
+    chain.refresh_from_db(fields=["version"])
+
+
+def chain_entry_function(*, chain: Chain) -> Function:
+    """The function a chain starts with: the one trigger that is no relationship's action."""
+    relationships = list(chain.relationships.filter(active=True).select_related("trigger"))
+    actions = {r.action_id for r in relationships}
+    entries: dict[int, Function] = {r.trigger_id: r.trigger for r in relationships if r.trigger_id not in actions}
+    if len(entries) != 1:
+        found: Any = sorted(f.qualified_name for f in entries.values()) or "none"
+        raise ApplicationError(
+            "no_entry_function", f"chain '{chain.name}' needs exactly one entry function; found {found}",
+            status=409,
+        )
+    return next(iter(entries.values()))

@@ -1,0 +1,13 @@
+"""Celery tasks of the job engine: thin, id-based, idempotent; the services hold the logic."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.chains.services.runs import run_execute
+
+
+@shared_task(name="legion.chains.run_execute", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def run_execute_task(run_id: str) -> str:
+    """Execute one delivery of a run; a duplicate or replayed message for a finished run changes nothing."""
+    return run_execute(run_id=run_id)

@@ -1,0 +1,187 @@
+"""Chain fixtures: a synced registry, runs created as the engine would, and a synchronous driver.
+
+`drive` executes due queued runs through the same `run_execute` a worker calls, so engine tests need
+no broker; the tests that need one (publisher, worker) use RabbitMQ with a queue of their own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from apps.chains.models import Chain, RunStatus, TaskRun
+from apps.chains.services.chains import relationship_save
+from apps.chains.services.runs import run_execute
+from apps.runners.models import Function
+from apps.runners.services import registry_sync
+
+
+@pytest.fixture
+def registry(db: None) -> None:
+    registry_sync()
+
+
+@pytest.fixture
+def config(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Any], None]:
+    """Override one Legion setting for this test."""
+
+    def override(key: str, value: Any) -> None:
+        monkeypatch.setitem(settings.CONFIG.values, key, value)  # type: ignore[index]
+
+    return override
+
+
+@pytest.fixture(autouse=True)
+def isolated_spool(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own spool directory and queue name, and a fresh process publisher."""
+    from apps.chains.spool.publisher import publisher
+
+    monkeypatch.setitem(settings.CONFIG.values, "spool.dir", str(tmp_path / "spool"))  # type: ignore[index]
+    monkeypatch.setitem(settings.CONFIG.values, "chains.queue", f"legion-test-{uuid.uuid4().hex[:12]}")  # type: ignore[index]
+    publisher.cache_clear()
+    yield
+    publisher.cache_clear()
+
+
+def function(name: str) -> Function:
+    return Function.objects.get(qualified_name=name)
+
+
+def run_create(name: str, payload: dict[str, Any], *, chain: Chain | None = None) -> TaskRun:
+    """A queued run as `run_trigger` makes it, minus authorization and publishing."""
+    fn = function(name)
+    return TaskRun.objects.create(
+        function=fn, chain=chain, chain_version=chain.version if chain else None,
+        idempotency_key=f"test:{uuid.uuid4()}", payload=payload, max_attempts=fn.max_attempts,
+        triggered_by="test",
+    )
+
+
+def link(chain: Chain, trigger: str, action: str, **options: Any) -> Any:
+    return relationship_save(chain=chain, trigger=function(trigger), action=function(action), **options)
+
+
+def drive(*, limit: int = 200, ignore_delays: bool = True) -> list[str]:
+    """Execute due queued runs, oldest first, until none is left; returns the outcomes in order."""
+    outcomes: list[str] = []
+    for _ in range(limit):
+        due = TaskRun.objects.filter(status=RunStatus.QUEUED).order_by("created_at")
+        if not ignore_delays:
+            due = due.exclude(not_before__gt=timezone.now())
+        run = due.first()
+        if run is None:
+            return outcomes
+        if ignore_delays and run.not_before:
+            TaskRun.objects.filter(pk=run.pk).update(not_before=None)
+        outcomes.append(run_execute(run_id=str(run.pk)))
+    raise AssertionError(f"runs still queued after {limit} executions")
+
+
+def principal_with(name: str, policy: str) -> Any:
+    from apps.rbac.models import Policy
+    from apps.rbac.services import policy_builtin_ensure, principal_create
+
+    policy_builtin_ensure()
+    return principal_create(name=name, policies=[Policy.objects.get(name=policy)])
+
+
+@pytest.fixture
+def operator(db: None) -> Any:
+    """A principal holding the built-in operator policy (may execute every runner function)."""
+    return principal_with("ops", "operator")
+
+
+@pytest.fixture
+def observer(db: None) -> Any:
+    """A principal that may read but not execute."""
+    return principal_with("watcher", "observer")
+
+
+class WorkerProcess:
+    """A real `legion worker` process on the test database and this test's queue."""
+
+    def __init__(self, queue: str, concurrency: int = 2) -> None:
+        import os
+        import subprocess
+        import sys
+        import threading
+
+        from django.db import connection
+
+        database = connection.settings_dict["NAME"]  # the test database, e.g. test_jobs
+        url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{database}"
+        env = {**os.environ, "DATABASE_URL": url, "LEGION_CHAINS_QUEUE": queue,
+               "LEGION_SPOOL_DIR": settings.CONFIG["spool.dir"], "PYTHONUNBUFFERED": "1"}
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, str(settings.BASE_DIR / "manage.py"), "legion", "worker", "--queues", queue,
+             "--concurrency", str(concurrency)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"worker never logged {text!r}:\n{''.join(self.lines[-40:])}")
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def worker_process(transactional_db: None) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start real worker processes (they share this test's queue); all are stopped afterwards."""
+    from kombu import Connection
+
+    started: list[WorkerProcess] = []
+
+    def start(concurrency: int = 2) -> WorkerProcess:
+        worker = WorkerProcess(settings.CONFIG["chains.queue"], concurrency)
+        started.append(worker)
+        worker.wait_for("ready.")
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+    with Connection(settings.CELERY_BROKER_URL) as connection:
+        connection.default_channel.queue_delete(settings.CONFIG["chains.queue"])
+
+
+def api_for(principal: Any) -> Any:
+    """An API client authenticated with a fresh API key of `principal`."""
+    from rest_framework.test import APIClient
+
+    from apps.rbac.services import api_key_create
+
+    _, raw = api_key_create(principal=principal)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
