@@ -1,4 +1,4 @@
-"""Services for tests and local full mode: PostgreSQL with pgvector via pgserver; Redis and RabbitMQ checked.
+"""Services for tests and local full mode: PostgreSQL with pgvector via pgserver; Redis, RabbitMQ, Chromium.
 
 The machine's own PostgreSQL has no pgvector, so a pgserver instance (PostgreSQL 16 + pgvector) lives
 under `<home>/pgserver` and is reused across runs. Redis and RabbitMQ are the machine's: started with
@@ -7,6 +7,7 @@ their standard commands when they are installed but not answering, and reported 
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -61,11 +62,28 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
+def chromium_ensure() -> str:
+    """Debian's Chromium for browser tests (Playwright drives it; no browser is ever downloaded)."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if shutil.which("apt-get") is None:
+        raise ServiceUnavailable("Chromium is not installed and there is no apt-get to install it")
+    for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        subprocess.run(step, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    found = shutil.which("chromium")
+    if found is None:
+        raise ServiceUnavailable("Chromium is not installed and `apt-get install chromium` did not install it")
+    return found
+
+
 def services_ensure(pg_data: Path, database: str, redis_url: str, broker_url: str) -> dict[str, str]:
-    """Bring up what full mode needs and return the environment that points Legion at it."""
+    """Bring up what full mode and the browser tests need; return the environment pointing Legion at it."""
     tcp_service_ensure("Redis", redis_url, REDIS_START, wait_seconds=10)
     tcp_service_ensure("RabbitMQ", broker_url, RABBITMQ_START, wait_seconds=90)
     return {
+        "LEGION_CHROMIUM": chromium_ensure(),
         "DATABASE_URL": postgres_ensure(pg_data, database),
         "REDIS_URL": redis_url,
         "BROKER_URL": broker_url,

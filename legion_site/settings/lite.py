@@ -28,3 +28,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
 }
 # The filesystem transport has no broadcast exchange worth relying on; nothing in lite needs remote control.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+# kombu's filesystem transport fails on missing folders, and every process may be the first to publish.
+for _folder in ("queue", "control"):
+    (BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 
-from apps.core.services import admin_bootstrap
+from apps.rbac.services import admin_bootstrap
 
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
 

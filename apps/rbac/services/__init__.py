@@ -7,6 +7,7 @@ from apps.rbac.services.api_keys import (
     api_key_revoke,
     api_key_verify,
 )
+from apps.rbac.services.bootstrap import admin_bootstrap
 from apps.rbac.services.policies import (
     policy_attach,
     policy_builtin_ensure,
@@ -24,6 +25,7 @@ from apps.rbac.services.principals import (
 )
 
 __all__ = [
+    "admin_bootstrap",
     "api_key_authenticate",
     "api_key_create",
     "api_key_create_check",

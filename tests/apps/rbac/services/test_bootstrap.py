@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 
-from apps.core.services import admin_bootstrap
+from apps.rbac.models import Principal
+from apps.rbac.services import admin_bootstrap
 
 
 @pytest.mark.django_db
@@ -17,6 +18,7 @@ def test_first_bootstrap_creates_a_superuser_with_a_private_password_file(tmp_pa
     assert created
     assert authenticate(username=username, password=password) is not None
     assert get_user_model().objects.get(username=username).is_superuser
+    assert Principal.objects.get(name=username).user is not None
     assert (tmp_path / "admin_password").read_text().strip() == password
     assert oct((tmp_path / "admin_password").stat().st_mode & 0o777) == "0o600"
 

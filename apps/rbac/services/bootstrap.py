@@ -1,4 +1,4 @@
-"""Core write operations: bootstrapping the first administrator."""
+"""Bootstrapping the first administrator: a superuser login and its principal."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from apps.rbac.services.principals import principal_ensure_for_user
+
 ADMIN_USERNAME = "admin"
 
 
 @transaction.atomic
 def admin_bootstrap(*, secrets_dir: Path) -> tuple[str, str, bool]:
-    """Create the first superuser once; return (username, password, created).
+    """Create the first superuser and its principal once; return (username, password, created).
 
     The generated password is kept in `<secrets_dir>/admin_password` (mode 0600) so later starts can
     print it again; once an operator changes it there, the file is only a record of the first one.
@@ -26,7 +28,8 @@ def admin_bootstrap(*, secrets_dir: Path) -> tuple[str, str, bool]:
         user = user_model.objects.filter(is_superuser=True).order_by("pk").first()
         return (user.get_username() if user else ADMIN_USERNAME, password, False)
     password = secrets.token_urlsafe(12)
-    user_model.objects.create_superuser(username=ADMIN_USERNAME, email="", password=password)
+    user = user_model.objects.create_superuser(username=ADMIN_USERNAME, email="", password=password)
+    principal_ensure_for_user(user=user)  # so `legion task run --as admin` works before any login
     secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
