@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from apps.core.config.secrets import SecretReferenceError, VaultAccess, chain_resolve, reference_parse
+from proxy.local_model import local_model_entries
 
 TIERS = ("local", "direct", "fleet", "cloud", "frontier")
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
@@ -153,7 +154,9 @@ def proxy_settings_build(config: Mapping[str, Any], *, vault: VaultAccess | None
     reads the environment, a file or Vault.
     """
     vault = vault or VaultAccess(addr=config.get("vault.addr"), token=config.get("vault.token"))
-    providers = tuple(_provider(index, raw) for index, raw in enumerate(config.get("proxy.providers") or []))
+    # The bundled local model joins the declared providers when a supervisor says where it runs.
+    declared = [*(config.get("proxy.providers") or []), *local_model_entries(config)]
+    providers = tuple(_provider(index, raw) for index, raw in enumerate(declared))
     names = [p.name for p in providers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from apps.rbac.services import admin_bootstrap
+from proxy.local_model import MODEL_ID, URL_VARIABLE, Launch, local_model_launch, local_model_running
 
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
 
@@ -40,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     worker.add_argument("--concurrency", type=int, default=None)
     worker.add_argument("--queues", default=None, help="comma-separated queues to consume")
     worker.add_argument("--beat", action="store_true", help="also run beat inside this worker (lite)")
+    worker.add_argument("--name", default=None,
+                        help="Celery node name (default legion-<pid>@<host>: unique per process on a host)")
     worker.set_defaults(handler=serve_worker)
 
     beat = subparsers.add_parser("beat", help="the Celery beat scheduler (schedules from the database)")
@@ -51,7 +54,33 @@ def serve_web(options: dict[str, Any]) -> int:
 
 
 def serve_proxy(options: dict[str, Any]) -> int:
-    return _uvicorn("proxy.asgi:application", options)
+    # Lite mode's proxy lives inside `legion start`, which owns the local model; full mode's is this process.
+    if settings.LEGION_MODE != "full":
+        return _uvicorn("proxy.asgi:application", options)
+    with local_model_running(settings.CONFIG.values, log_path=settings.LEGION_HOME / "local-model.log") as local:
+        print(f"legion: {local.note}", flush=True)
+        if local.server is not None:
+            _proxy_local_model_register(local.server.url)
+            # uvicorn re-raises the SIGTERM that stopped it once it has shut down; as an exception it lets this
+            # block stop the local model instead of killing the process around it.
+            signal.signal(signal.SIGTERM, _exit_on_signal)
+        return _uvicorn("proxy.asgi:application", options)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _proxy_local_model_register(url: str) -> None:
+    """Settings were loaded before the server existed: rebuild this process's; uvicorn's workers read the variable."""
+    # Imported here: the other commands need not load the proxy.
+    from proxy.config import proxy_settings_build
+    from proxy.runtime import catalog_build, runtime_configure
+
+    os.environ[URL_VARIABLE] = url
+    proxy_settings = proxy_settings_build({**settings.CONFIG.values, "proxy.local_model.url": url})
+    catalog_build(proxy_settings)  # aliases naming no model stop `legion proxy` here, as they would without it
+    runtime_configure(proxy_settings)
 
 
 def _uvicorn(app: str, options: dict[str, Any]) -> int:
@@ -67,7 +96,9 @@ def _uvicorn(app: str, options: dict[str, Any]) -> int:
 def serve_worker(options: dict[str, Any]) -> int:
     from legion_site.celery import app
 
-    argv = ["worker", "--loglevel=INFO", "--without-mingle", "--without-gossip"]
+    # Two workers on one host with Celery's default name fight over the same exclusive pidbox queue.
+    name = options["name"] or f"legion-{os.getpid()}@%h"
+    argv = ["worker", "--loglevel=INFO", "--without-mingle", "--without-gossip", f"--hostname={name}"]
     if options["concurrency"]:
         argv.append(f"--concurrency={options['concurrency']}")
     if options["queues"]:
@@ -99,8 +130,12 @@ def start_lite(options: dict[str, Any]) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     credentials = admin_bootstrap(secrets_dir=settings.LEGION_HOME / "secrets")
     host, port = settings.CONFIG["web.host"], settings.CONFIG["web.port"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Started first and supervised with the others; the web child (which serves the proxy) learns its address.
+    local = local_model_launch(settings.CONFIG.values, log_path=settings.LEGION_HOME / "local-model.log")
+    print(f"legion: {local.note}", flush=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **({URL_VARIABLE: local.server.url} if local.server else {})}
     children = [
+        *([local.server.process] if local.server else []),
         subprocess.Popen([sys.executable, MANAGE, "legion", "web", "--host", host, "--port", str(port)], env=env),
         subprocess.Popen([sys.executable, MANAGE, "legion", "worker", "--beat", "--concurrency", "2"], env=env),
     ]
@@ -114,7 +149,7 @@ def start_lite(options: dict[str, Any]) -> int:
     signal.signal(signal.SIGINT, stop)
     base = f"http://{host}:{port}"
     if _wait_healthy(f"{base}/healthz", children, timeout=60):
-        _print_banner(base, credentials)
+        _print_banner(base, credentials, local)
     while not stopping and all(child.poll() is None for child in children):
         time.sleep(0.2)
     return _stop_all(children)
@@ -132,14 +167,16 @@ def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]], timeout: fl
     return False
 
 
-def _print_banner(base: str, credentials: tuple[str, str, bool]) -> None:
+def _print_banner(base: str, credentials: tuple[str, str, bool], local: Launch) -> None:
     username, password, created = credentials
     note = "created now" if created else "created on first start"
+    model = f"model '{MODEL_ID}' (or 'auto'), served by {local.url}" if local.url else "absent (see above)"
     print(
         f"\nLegion is up (lite mode, data in {settings.LEGION_HOME})\n"
         f"  web + admin   {base}/admin/   user '{username}', password '{password}' ({note})\n"
         f"  REST API      {base}/api/v1/   docs {base}/api/v1/docs/\n"
         f"  LLM proxy     {base}/v1   (OpenAI and Anthropic base URL)\n"
+        f"  local tier    {model}\n"
         f"  health        {base}/healthz   {base}/readyz\n"
         "Press Ctrl-C to stop.\n",
         flush=True,

@@ -141,6 +141,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("proxy.breaker.window_seconds", int, 60, "window in which breaker failures are counted"),
     Setting("proxy.breaker.cooldown_seconds", int, 30, "time an open breaker waits before a half-open probe"),
     Setting("proxy.ledger.queue_size", int, 10000, "request events buffered for the ledger sink before dropping"),
+    # The bundled local model (proxy/local_model.py): llama.cpp's llama-server with SmolLM2-135M, the local tier.
+    Setting(
+        "proxy.local_model.enabled", bool, lambda ctx: ctx.mode == "lite",
+        "`legion start` (and `legion proxy`) start the bundled local model when it is installed",
+    ),
+    Setting(
+        "proxy.local_model.url", str, None,
+        "OpenAI base URL (with /v1) of a running llama-server with the bundled model, registered as the local "
+        "tier; `legion start` and `legion proxy` set it for the server they start",
+    ),
+    Setting("proxy.local_model.port", int, 0, "loopback port of the started llama-server; 0 picks a free one"),
+    Setting("proxy.local_model.ctx_size", int, 2048, "context window of the local model (llama-server --ctx-size)"),
+    Setting("proxy.local_model.threads", int, 2, "CPU threads llama-server generates with"),
+    Setting(
+        "proxy.local_model.startup_timeout_seconds", int, 60,
+        "longest wait for llama-server to load the model and answer /health",
+    ),
 )
 
 GENERATED_FILES: dict[str, Callable[[], str]] = {

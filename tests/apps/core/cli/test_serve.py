@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from proxy.local_model import MODEL_ID, local_model_find
 from tests.support import MANAGE, free_port, full_env, lite_env
 
 
@@ -114,10 +115,46 @@ def test_proxy_lists_models_as_json(lite: Lite) -> None:
     assert body["object"] == "list" and isinstance(body["data"], list)
 
 
+def test_local_model_answers_a_chat_completion_through_the_proxy(lite: Lite) -> None:
+    if local_model_find().installation is None:
+        pytest.skip("the local model is not installed (requirements/local-model.txt)")
+    models = httpx.get(f"{lite.base}/v1/models", timeout=10).json()
+    response = httpx.post(f"{lite.base}/v1/chat/completions", timeout=60, json={
+        "model": "auto", "messages": [{"role": "user", "content": "Say hello."}], "temperature": 0, "max_tokens": 8})
+    assert MODEL_ID in [model["id"] for model in models["data"]]
+    assert response.status_code == 200, response.text
+    assert response.headers["x-legion-tier"] == "local" and response.headers["x-legion-model"] == MODEL_ID
+    body = response.json()
+    assert body["choices"][0]["message"]["content"] and body["usage"]["completion_tokens"] > 0
+
+
 def test_start_refuses_full_mode(test_database: str) -> None:
     result = subprocess.run([*MANAGE, "start"], env=full_env(test_database), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "legion start runs lite mode" in result.stderr
+
+
+def test_full_mode_proxy_runs_the_local_model_only_while_it_runs(test_database: str) -> None:
+    if local_model_find().installation is None:
+        pytest.skip("the local model is not installed (requirements/local-model.txt)")
+    port = free_port()
+    proxy = subprocess.Popen(
+        [*MANAGE, "proxy", "--port", str(port)], env=full_env(test_database, LEGION_PROXY_LOCAL_MODEL_ENABLED="true"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert proxy.stdout is not None
+        note = proxy.stdout.readline()
+        match = re.search(r"at (?P<url>http://127\.0\.0\.1:\d+)/v1", note)
+        assert match, note
+        wait_for(f"http://127.0.0.1:{port}/v1/models", proxy)
+        assert httpx.get(f"{match['url']}/health", timeout=5).status_code == 200
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=30)
+    assert proxy.returncode == 0, "SIGTERM stops `legion proxy` cleanly, local model included"
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{match['url']}/health", timeout=2)
 
 
 def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> httpx.Response:

