@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
+
+from apps.rbac.decisions import PolicyData, policies_evaluate
 
 # Slotted dataclasses rather than pydantic models: these are built and read on every request and chunk,
 # and validation already happened in the dialect that produced them.
@@ -266,10 +268,19 @@ class Finished:
 ClientEvent = Started | TextDelta | ThinkingDelta | ToolCall | KeepAlive | Finished
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Caller:
-    """Who is calling, as the authenticator established it; routing honours `denied_tiers`."""
+    """Who is calling, as proxy/auth.py established it, with the RBAC policies routing must honour.
+
+    `policies` None is lite mode's anonymous caller, whom RBAC does not govern.
+    """
 
     key_id: str | None = None
     principal: str | None = None
-    denied_tiers: frozenset[str] = field(default_factory=frozenset)
+    policies: tuple[PolicyData, ...] | None = None
+
+    def may_use(self, *, tier: str, provider: str, model: str) -> bool:
+        """RBAC's `execute` on `models/<tier>/<provider>/<model>`: a policy can bar a tier, a provider or a model."""
+        if self.policies is None:
+            return True
+        return policies_evaluate(self.policies, "execute", f"models/{tier}/{provider}/{model}").allowed

@@ -14,6 +14,19 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 
+# Fixtures that commit to the test database for servers running in other threads or processes.
+COMMITTED_DB_FIXTURES = frozenset({"test_database", "proxy_keys"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """pytest-django creates the test database only for tests marked `django_db`; a test that reaches it
+    only through a committing fixture is marked here, or a run of such tests alone would use the
+    development database instead."""
+    for item in items:
+        if COMMITTED_DB_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.django_db)
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -94,12 +94,12 @@ class Catalog:
 
     def chat_plan(self, request: ChatRequest, *, pins: Pins, caller: Caller) -> list[Lane]:
         """Ordered lanes able to serve `request`; a 400 naming every rejection when none can."""
-        lanes = self.resolve(request.model)
+        lanes = _permitted(self.resolve(request.model), caller, request.model)
         needs = _needs(request)
         tokens = request_tokens(request)
         rejected: list[str] = []
         kept = []
-        for lane in _pinned(lanes, pins, caller, rejected):
+        for lane in _pinned(lanes, pins, rejected):
             missing = needs - lane.model.capabilities
             if lane.model.embeddings_only:
                 rejected.append(f"{lane.key} serves only embeddings")
@@ -119,7 +119,7 @@ class Catalog:
     def embed_plan(self, model: str, *, pins: Pins, caller: Caller) -> list[Lane]:
         rejected: list[str] = []
         kept = []
-        for lane in _pinned(self.resolve(model), pins, caller, rejected):
+        for lane in _pinned(_permitted(self.resolve(model), caller, model), pins, rejected):
             if "embeddings" in lane.model.capabilities:
                 kept.append(lane)
             else:
@@ -141,11 +141,19 @@ def _needs(request: ChatRequest) -> set[str]:
     return needs
 
 
-def _pinned(lanes: Iterable[Lane], pins: Pins, caller: Caller, rejected: list[str]) -> Iterable[Lane]:
+def _permitted(lanes: list[Lane], caller: Caller, name: str) -> list[Lane]:
+    """The lanes RBAC lets this caller use; a 403 when it bars every one (rather than a 400 naming them)."""
+    allowed = [lane for lane in lanes
+               if caller.may_use(tier=lane.tier, provider=lane.provider.name, model=lane.model.id)]
+    if lanes and not allowed:
+        raise ProxyError(ErrorKind.FORBIDDEN,
+                         f"{caller.principal or 'this caller'} may not use any model behind '{name}'", param="model")
+    return allowed
+
+
+def _pinned(lanes: Iterable[Lane], pins: Pins, rejected: list[str]) -> Iterable[Lane]:
     for lane in lanes:
-        if lane.tier in caller.denied_tiers:
-            rejected.append(f"{lane.key} is in the {lane.tier} tier, which this key may not use")
-        elif pins.tier and lane.tier != pins.tier:
+        if pins.tier and lane.tier != pins.tier:
             rejected.append(f"{lane.key} is not in pinned tier {pins.tier}")
         elif pins.provider and lane.provider.name != pins.provider:
             rejected.append(f"{lane.key} is not on pinned provider {pins.provider}")

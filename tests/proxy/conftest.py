@@ -11,11 +11,11 @@ import anthropic
 import openai
 import pytest
 
-from proxy.auth import authenticator_install
+from apps.rbac.keys import KeyMaterial
+from apps.rbac.models import ApiKey, Policy, Principal
 from proxy.config import BreakerSettings, Deadlines, ModelSpec, ProviderSpec, ProxySettings
-from proxy.errors import ErrorKind, ProxyError
 from proxy.runtime import runtime_configure
-from proxy.types import Caller, ChatRequest, Message, TextPart, Tool
+from proxy.types import ChatRequest, Message, TextPart, Tool
 from tests.proxy.fakes.anthropic import FakeAnthropic
 from tests.proxy.fakes.ollama import FakeOllama
 from tests.proxy.fakes.openai import FakeOpenAI
@@ -64,17 +64,32 @@ def chat(text: str = "Hi", **fields: Any) -> ChatRequest:
     return ChatRequest(model=fields.pop("model", "m"), messages=(Message("user", (TextPart(text),)),), **fields)
 
 
-TEST_KEY = "legion-test-key"
-LOCAL_ONLY_KEY = "legion-local-only"
+# Real RBAC keys with fixed material, so module constants can name them; stored hashed like any key.
+TEST_MATERIAL = KeyMaterial(prefix="prxsuite", secret="proxy-suite-operator-secret-0123456789abcdef")
+LOCAL_ONLY_MATERIAL = KeyMaterial(prefix="prxlocal", secret="proxy-suite-local-only-secret-0123456789abc")
+TEST_KEY = TEST_MATERIAL.raw
+LOCAL_ONLY_KEY = LOCAL_ONLY_MATERIAL.raw
 
 
-async def authenticate_for_tests(key: str | None) -> Caller:
-    """Stands in for RBAC's cached key lookup: one full key, one barred from cloud and frontier tiers."""
-    if key == TEST_KEY:
-        return Caller(key_id="k-test")
-    if key == LOCAL_ONLY_KEY:
-        return Caller(key_id="k-local", denied_tiers=frozenset({"cloud", "frontier"}))
-    raise ProxyError(ErrorKind.UNAUTHORIZED, "invalid API key")
+@pytest.fixture(scope="module")
+def proxy_keys(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The principals behind TEST_KEY (operator) and LOCAL_ONLY_KEY (operator, barred from cloud and frontier).
+
+    Committed outside any test transaction because the served proxy verifies keys from another thread;
+    ensured per module since a transactional test in another module may have flushed the tables.
+    """
+    with django_db_blocker.unblock():
+        operator = Policy.objects.get(name="operator")
+        no_remote, _ = Policy.objects.get_or_create(
+            name="proxy-suite-no-remote-tiers",
+            defaults={"rules": [], "deny": [{"path": "models/cloud/*", "actions": ["execute"]},
+                                            {"path": "models/frontier/*", "actions": ["execute"]}]})
+        for name, material, policies in (("proxy-suite", TEST_MATERIAL, [operator]),
+                                         ("proxy-suite-local", LOCAL_ONLY_MATERIAL, [operator, no_remote])):
+            principal, _ = Principal.objects.get_or_create(name=name, defaults={"kind": "service"})
+            principal.policies.set(policies)
+            ApiKey.objects.get_or_create(prefix=material.prefix, defaults={
+                "principal": principal, "name": "proxy test suite", "secret_hash": material.secret_hash})
 
 
 @dataclass
@@ -139,19 +154,17 @@ def stack_settings(urls: dict[str, str], **overrides: Any) -> ProxySettings:
 
 
 @pytest.fixture(scope="module")
-def served_stack() -> Iterator[Stack]:
+def served_stack(proxy_keys: None) -> Iterator[Stack]:
     from proxy.asgi import application
 
     fakes = (FakeOllama(), FakeOpenAI(flavour="vllm"), FakeOpenAI(api_key="sk-openai"), FakeAnthropic(api_key="sk-ant"))
     with contextlib.ExitStack() as stack:
         servers = [stack.enter_context(serving(fake)) for fake in fakes]
         urls = dict(zip(("ollama", "vllm", "openai", "anthropic"), (s.url for s in servers), strict=True))
-        authenticator_install(authenticate_for_tests)
         proxy = stack.enter_context(serving(application, http="httptools"))
         try:
             yield Stack(proxy, *fakes, urls=urls)  # type: ignore[arg-type]
         finally:
-            authenticator_install(None)
             runtime_configure(None)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from proxy.config import BreakerSettings, Deadlines
 from proxy.streaming.continuation import INSTRUCTION
-from tests.proxy.conftest import TEST_KEY, Stack, model_spec, provider_spec
+from tests.proxy.conftest import TEST_KEY, TEST_MATERIAL, Stack, model_spec, provider_spec
 from tests.proxy.fakes.script import Die, Fail, Reply, Stall, StreamFail
 
 pytestmark = pytest.mark.timeout(60)
@@ -224,7 +224,7 @@ def test_every_request_produces_one_ledger_event_with_its_attempts(stack: Stack,
     events = ledger_lines(caplog)
     assert len(events) == 1
     event = events[0]
-    assert event["outcome"] == "ok" and event["failovers"] == 1 and event["caller_key_id"] == "k-test"
+    assert event["outcome"] == "ok" and event["failovers"] == 1 and event["caller_key_id"] == TEST_MATERIAL.prefix
     assert [(a["provider"], a["outcome"]) for a in event["attempts"]] == [("ollama-local", "server"),
                                                                           ("vllm-fleet", "ok")]
     assert event["attempts"][1]["usage_source"] == "provider"

@@ -19,7 +19,6 @@ import httpx
 import openai
 import pytest
 
-from proxy.auth import authenticator_install
 from proxy.config import proxy_settings_build
 from proxy.local_model import (
     CAPABILITIES,
@@ -36,7 +35,7 @@ from proxy.local_model import (
     local_model_start,
 )
 from proxy.runtime import runtime_configure
-from tests.proxy.conftest import TEST_KEY, authenticate_for_tests
+from tests.proxy.conftest import TEST_KEY
 from tests.proxy.fakes.server import LoopbackServer, serving
 from tests.support import ROOT
 
@@ -73,21 +72,17 @@ class LocalProxy:
 
 
 @pytest.fixture(scope="module")
-def local_proxy(llama: LocalModelServer) -> Iterator[LocalProxy]:
+def local_proxy(llama: LocalModelServer, proxy_keys: None) -> Iterator[LocalProxy]:
     """The proxy served over loopback with the catalog a supervisor gives it: the local model's address."""
     from proxy.asgi import application
 
     runtime_configure(proxy_settings_build({"mode": "lite", "proxy.local_model.url": llama.url,
                                             "proxy.local_model.ctx_size": CTX_SIZE}))
-    authenticator_install(authenticate_for_tests)
-    try:
-        with serving(application, http="httptools") as proxy:
-            try:
-                yield LocalProxy(proxy)
-            finally:
-                runtime_configure(None)  # closes the runtime's clients on the proxy's loop, while it still runs
-    finally:
-        authenticator_install(None)
+    with serving(application, http="httptools") as proxy:
+        try:
+            yield LocalProxy(proxy)
+        finally:
+            runtime_configure(None)  # closes the runtime's clients on the proxy's loop, while it still runs
 
 
 def test_installed_packages_provide_the_server_and_the_gguf(installation: Installation) -> None:

@@ -157,9 +157,9 @@ def test_a_key_barred_from_external_tiers_is_routed_locally(stack: Stack) -> Non
     raw = stack.openai_client(key=LOCAL_ONLY_KEY).chat.completions.with_raw_response.create(
         model="auto", messages=USER)
     assert raw.headers["x-legion-tier"] == "local"
-    with pytest.raises(openai.BadRequestError) as raised:
+    with pytest.raises(openai.PermissionDeniedError) as raised:
         stack.openai_client(key=LOCAL_ONLY_KEY).chat.completions.create(model="smart", messages=USER)
-    assert raised.value.body["code"] == "no_candidate"  # type: ignore[index]
+    assert raised.value.body["code"] == "forbidden"  # type: ignore[index]
 
 
 def test_auto_prefers_the_cheapest_capable_tier(stack: Stack) -> None:

@@ -140,6 +140,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("proxy.breaker.failure_threshold", int, 3, "failures within the window that open a breaker"),
     Setting("proxy.breaker.window_seconds", int, 60, "window in which breaker failures are counted"),
     Setting("proxy.breaker.cooldown_seconds", int, 30, "time an open breaker waits before a half-open probe"),
+    Setting(
+        "proxy.allow_anonymous", bool, lambda ctx: ctx.mode == "lite",
+        "serve requests that carry no Legion key (lite: a laptop's own proxy); a Legion key is always verified",
+    ),
+    Setting("proxy.auth_cache_seconds", int, 60, "how long a verified API key is trusted before it is re-read"),
     Setting("proxy.ledger.queue_size", int, 10000, "request events buffered for the ledger sink before dropping"),
     # The bundled local model (proxy/local_model.py): llama.cpp's llama-server with SmolLM2-135M, the local tier.
     Setting(

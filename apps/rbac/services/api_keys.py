@@ -12,6 +12,7 @@ from apps.core.errors import ApplicationError
 from apps.rbac.keys import key_generate, key_parse, secret_matches
 from apps.rbac.models import ApiKey, Principal, PrincipalKind
 from apps.rbac.selectors import principal_may_act
+from apps.rbac.signals import rbac_version_bump
 
 # last_used_at is a hint for humans, not an audit log: writing it on every request would turn each
 # authenticated read into a database write.
@@ -48,8 +49,12 @@ def api_key_create_check(*, principal: Principal, expires_at: datetime | None) -
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    """Revoke a key for good (idempotent: a revoked key keeps its first revocation time)."""
+    """Revoke a key for good (idempotent: a revoked key keeps its first revocation time).
+
+    The UPDATE sends no model signal, so the change is announced here for the caches that hold the key.
+    """
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    rbac_version_bump()
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.rbac.decisions import PolicyData
 from proxy.errors import ErrorKind, ProxyError
 from proxy.router.candidates import Catalog, Pins
 from proxy.types import Caller, ChatRequest, ImagePart, Message, TextPart
@@ -59,9 +60,33 @@ def test_pins_are_hard_filters() -> None:
     assert keys("auto", pins=Pins(model="claude/sonnet")) == ["claude/sonnet"]
 
 
-def test_denied_tiers_remove_lanes() -> None:
-    assert keys("auto", caller=Caller(denied_tiers=frozenset({"cloud", "frontier"}))) == [
-        "ollama/llama", "ollama2/llama", "vllm/qwen"]
+def caller_with(*, allow: list[str], deny: list[str] = []) -> Caller:  # noqa: B006 - read only
+    policy = PolicyData.from_document("p", rules=[{"path": p, "actions": ["execute"]} for p in allow],
+                                      deny=[{"path": p, "actions": ["execute"]} for p in deny])
+    return Caller(key_id="k", principal="svc", policies=(policy,))
+
+
+def test_rbac_denied_tiers_remove_lanes() -> None:
+    caller = caller_with(allow=["models/*"], deny=["models/cloud/*", "models/frontier/*"])
+    assert keys("auto", caller=caller) == ["ollama/llama", "ollama2/llama", "vllm/qwen"]
+
+
+def test_rbac_can_bar_one_provider_by_segment() -> None:
+    caller = caller_with(allow=["models/*"], deny=["models/+/ollama2/*"])
+    assert "ollama2/llama" not in keys("auto", caller=caller)
+    assert "ollama/llama" in keys("auto", caller=caller)
+
+
+def test_a_caller_barred_from_every_lane_is_forbidden_not_a_bad_request() -> None:
+    with pytest.raises(ProxyError) as raised:
+        keys("llama", caller=caller_with(allow=["models/frontier/*"]))
+    assert raised.value.kind is ErrorKind.FORBIDDEN
+
+
+def test_a_caller_with_no_policies_may_use_nothing() -> None:
+    with pytest.raises(ProxyError) as raised:
+        keys("auto", caller=Caller(key_id="k", principal="nobody", policies=()))
+    assert raised.value.kind is ErrorKind.FORBIDDEN
 
 
 def test_unknown_model_and_no_candidate_are_distinct_errors() -> None:
