@@ -10,3 +10,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes every database connection around every task unless this is set; opening
+# one costs milliseconds per task. legion_site/celery.py closes old or broken ones at task boundaries
+# instead, honouring CONN_MAX_AGE and CONN_HEALTH_CHECKS like a web request does.
+CELERY_DB_REUSE_MAX = 1000

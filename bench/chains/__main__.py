@@ -1,0 +1,108 @@
+"""`python -m bench.chains`: Legion's 10-step chain against a bare Celery chain, then the spool; prints the table.
+
+Both chains run on the same RabbitMQ, through the same worker process (`legion worker`, prefork) and the
+same queue, in interleaved rounds. Per step: a chain's time (its first publish to its last task's body)
+divided by ten, one chain at a time (latency) and with many in flight (cost under load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bench.chains.environment import HOME, Worker, django_ready, environment_prepare
+from bench.chains.measure import WARMUP
+
+
+def _options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.chains", description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds (default 4)")
+    parser.add_argument("--sequential", type=int, default=12, help="chains one at a time, per round and system")
+    parser.add_argument("--burst", type=int, default=40, help="chains in flight at once, per round and system")
+    parser.add_argument("--concurrency", type=int, default=2, help="the worker's pool processes (default 2)")
+    parser.add_argument("--spool-messages", type=int, default=3000, help="most messages per spool phase")
+    parser.add_argument("--spool-seconds", type=float, default=4.0, help="most seconds per spool phase")
+    parser.add_argument("--no-spool", action="store_true", help="skip the spool phases")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the worker's log and print where")
+    parser.add_argument("--profile", type=Path,
+                        help="write a py-spy flame graph (SVG) of the worker to this file (slows the run)")
+    return parser.parse_args()
+
+
+def main() -> int:
+    options = _options()
+    began, load_before = time.monotonic(), os.getloadavg()[0]
+    workdir = Path(tempfile.mkdtemp(prefix="legion-bench-chains-"))
+    run_id = uuid.uuid4().hex[:8]
+    queue = f"bench-chains-{run_id}"
+    environment_prepare(workdir=workdir, queue=queue)
+    HOME.mkdir(parents=True, exist_ok=True)
+    django_ready()
+
+    from bench.chains import report
+    from bench.chains.bare import bare_chain_start
+    from bench.chains.legion import legion_breakdown, legion_chain_build
+    from bench.chains.measure import rounds_run
+    from bench.chains.profile import Profiler
+    from bench.chains.spool import spool_measure
+
+    legion = legion_chain_build()
+    worker = Worker(queue=queue, concurrency=options.concurrency, log=workdir / "worker.log")
+    key = f"bench:chains:{run_id}"
+    profiler = None
+    try:
+        worker.wait_ready()
+        if options.profile:
+            profiler = Profiler(pid=worker.process.pid, output=options.profile.resolve())
+        figures = rounds_run({"legion": legion.start, "celery": lambda mark: bare_chain_start(mark=mark, queue=queue)},
+                             key=key, rounds=options.rounds, sequential_count=options.sequential,
+                             burst_count=options.burst)
+    finally:
+        if profiler is not None:
+            profiler.stop()
+        worker.stop()
+        _queue_drop(queue)
+    spool = None if options.no_spool else spool_measure(workdir=workdir, most=options.spool_messages,
+                                                          seconds=options.spool_seconds)
+    breakdown = legion_breakdown(mark_prefix=f"{key}|legion-seq")
+    legion_chains = WARMUP + options.rounds * (options.sequential + options.burst)
+
+    print(f"\nLegion chains benchmark: a chain of ten no-op runs (a CEL condition and a CEL transformation on each "
+          f"of its nine hops) against a bare Celery chain() of ten no-op tasks; RabbitMQ, one `legion worker` with "
+          f"{options.concurrency} pool processes for both; {options.rounds} interleaved rounds of "
+          f"{options.sequential} chains one at a time and {options.burst} in flight; "
+          f"{time.monotonic() - began:.0f} s\n")
+    print(report.table(figures["legion"], figures["celery"], options.burst))
+    print()
+    for line in report.breakdown_lines(breakdown) + ([] if spool is None else report.spool_lines(spool)):
+        print(line)
+    print()
+    for target in report.targets(figures["legion"], figures["celery"], options.burst, breakdown, spool,
+                                 legion_chains):
+        print(target.line())
+    print(report.caveat(load_before, os.getloadavg()[0]))
+    if options.profile:
+        print(f"flame graph of the worker in {options.profile}")
+    if options.keep_logs:
+        print(f"worker log in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _queue_drop(queue: str) -> None:
+    from django.conf import settings
+    from kombu import Connection
+
+    with Connection(settings.CELERY_BROKER_URL) as connection:
+        connection.default_channel.queue_delete(queue)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
