@@ -30,7 +30,7 @@ from proxy.ledger import LoggingSink
 from proxy.router.candidates import Pins
 from proxy.runtime import Runtime, runtime_get
 from proxy.service import chat_complete, chat_stream, embed, tokens_count
-from proxy.streaming.keepalive import with_keepalives
+from proxy.streaming.keepalive import batches_with_keepalives
 from proxy.types import Caller, ClientEvent, KeepAlive, RouteInfo, Started
 
 log = logging.getLogger("legion.proxy")
@@ -129,12 +129,13 @@ class ChatConsumer(ProxyConsumer):
             response, route = await chat_complete(ctx, request)
             await self.send_json(200, self.dialect.chat_render(response, route), route_headers(route))
             return
-        events = with_keepalives(chat_stream(ctx, request), runtime.settings.keepalive_seconds)
-        await self.stream(events, self.dialect.stream_renderer(request))
+        batches = batches_with_keepalives(chat_stream(ctx, request), runtime.settings.keepalive_seconds)
+        await self.stream(batches, self.dialect.stream_renderer(request))
 
-    async def stream(self, events: AsyncGenerator[ClientEvent | KeepAlive, None], renderer: StreamRenderer) -> None:
+    async def stream(self, batches: AsyncGenerator[list[ClientEvent | KeepAlive], None],
+                     renderer: StreamRenderer) -> None:
         """Pump events to the client until done, or until the client leaves (then the upstream is closed too)."""
-        pump = asyncio.ensure_future(self.pump(events, renderer))
+        pump = asyncio.ensure_future(self.pump(batches, renderer))
         gone = asyncio.ensure_future(self.client_gone())
         try:
             await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
@@ -147,13 +148,15 @@ class ChatConsumer(ProxyConsumer):
         if pump.done() and not pump.cancelled():
             pump.result()
 
-    async def pump(self, events: AsyncGenerator[ClientEvent | KeepAlive, None], renderer: StreamRenderer) -> None:
+    async def pump(self, batches: AsyncGenerator[list[ClientEvent | KeepAlive], None],
+                   renderer: StreamRenderer) -> None:
+        """One write per batch: events that arrived together leave together, which saves a system call each."""
         try:
-            async with contextlib.aclosing(events):
-                async for event in events:
+            async with contextlib.aclosing(batches):
+                async for batch in batches:
                     if not self.started:
-                        await self.stream_start(event.route if isinstance(event, Started) else None)
-                    await self.send_body(renderer.render(event), more_body=True)
+                        await self.stream_start(batch[0].route if isinstance(batch[0], Started) else None)
+                    await self.send_body(b"".join([renderer.render(event) for event in batch]), more_body=True)
         except ProxyError as error:
             if not self.started:
                 await self.fail(error)

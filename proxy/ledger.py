@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 from collections import Counter
@@ -38,6 +37,12 @@ class AttemptRecord:
             return None
         return "provider" if self.usage.reported else "estimated"
 
+    def as_dict(self) -> dict[str, Any]:
+        data = _fields(self)
+        data["usage"] = None if self.usage is None else _fields(self.usage)
+        data["usage_source"] = self.usage_source
+        return data
+
 
 @dataclass(slots=True)
 class RequestEvent:
@@ -58,11 +63,16 @@ class RequestEvent:
         return max(0, len(tried) - 1)
 
     def as_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = _fields(self)
+        data["attempts"] = [attempt.as_dict() for attempt in self.attempts]
         data["failovers"] = self.failovers
-        for attempt, record in zip(data["attempts"], self.attempts, strict=True):
-            attempt["usage_source"] = record.usage_source
         return data
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    """A slotted dataclass's fields, one level deep: dataclasses.asdict deep-copies, several times slower, and
+    this runs once per request."""
+    return {name: getattr(record, name) for name in record.__slots__}
 
 
 class LedgerSink(Protocol):

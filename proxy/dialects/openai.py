@@ -23,7 +23,7 @@ from proxy.dialects.fields import (
     tools_limit,
 )
 from proxy.errors import ErrorKind, ProxyError, invalid
-from proxy.streaming.sse import KEEPALIVE, sse_data
+from proxy.streaming.sse import KEEPALIVE, json_dumps, sse_data
 from proxy.types import (
     ChatRequest,
     ChatResponse,
@@ -127,9 +127,20 @@ class OpenAIStreamRenderer:
     def __init__(self, *, include_usage: bool, model: str) -> None:
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
-        self.model = model
         self.include_usage = include_usage
         self.tool_calls = 0
+        self.model = model
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @model.setter
+    def model(self, model: str) -> None:
+        # A chunk is the same JSON every time but for its delta: serialise the rest once per stream, not per chunk.
+        self._model = model
+        self._head = (f'data: {{"id":{json_dumps(self.id)},"object":"chat.completion.chunk","created":{self.created},'
+                      f'"model":{json_dumps(model)},"choices":[{{"index":0,"delta":').encode()
 
     def render(self, event: ClientEvent) -> bytes:
         if isinstance(event, TextDelta):
@@ -152,6 +163,8 @@ class OpenAIStreamRenderer:
         return sse_data(OpenAIDialect().error_body(error))
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        if finish is None and not extra:
+            return self._head + json_dumps(delta).encode() + _CHUNK_TAIL
         return sse_data({
             "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra,
@@ -165,6 +178,9 @@ class OpenAIStreamRenderer:
                 "choices": [], "usage": _usage(event.usage.input_tokens, event.usage.output_tokens),
             })
         return out + b"data: [DONE]\n\n"
+
+
+_CHUNK_TAIL = b',"finish_reason":null,"logprobs":null}]}\n\n'
 
 
 def _usage(prompt: int, completion: int) -> dict[str, int]:

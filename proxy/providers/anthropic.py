@@ -37,6 +37,8 @@ JSON_INSTRUCTION = "Answer with a single JSON object and nothing else."
 
 
 class AnthropicProvider(HttpProvider):
+    stream_path = "/v1/messages"
+
     def auth_headers(self) -> dict[str, str]:
         headers = {"anthropic-version": VERSION}
         if self.api_key:
@@ -82,11 +84,8 @@ class AnthropicProvider(HttpProvider):
         with self.boundary():
             return response_parse(data, model)
 
-    async def stream(self, request: ChatRequest, model: ModelSpec) -> AsyncIterator[ProviderEvent]:
-        body = self.post_stream("/v1/messages", self.render(request, model, stream=True))
-        with self.boundary():
-            async for event in events_parse(sse_iter(lines_iter(body)), self.spec.name):
-                yield event
+    def stream_parse(self, body: AsyncIterator[bytes]) -> AsyncIterator[ProviderEvent]:
+        return events_parse(sse_iter(lines_iter(body)), self.spec.name)
 
     async def count_tokens(self, request: ChatRequest, model: ModelSpec) -> int | None:
         payload = self.render(request, model, stream=False)

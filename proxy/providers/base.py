@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import abc
+import asyncio
+import contextlib
 import email.utils
 import json
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -14,7 +16,12 @@ import httpx
 
 from proxy.config import Deadlines, ModelSpec, ProviderSpec
 from proxy.errors import ErrorKind, ProxyError
-from proxy.types import ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ProviderEvent
+from proxy.providers.transport import transport_for
+from proxy.streaming.closing import iterator_close
+from proxy.types import ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ProviderEvent, StreamEnd
+
+# After a whole answer, how long to wait for the rest of its body (HTTP's closing chunk, normally already here).
+REST_SECONDS = 0.1
 
 
 class Provider(Protocol):
@@ -36,6 +43,8 @@ class Provider(Protocol):
 class HttpProvider(abc.ABC):
     """Holds the instance's pooled AsyncClient and maps transport failures and error statuses to ProxyError."""
 
+    stream_path = ""  # where streamed chat requests are POSTed
+
     def __init__(self, spec: ProviderSpec, *, api_key: str | None, deadlines: Deadlines) -> None:
         self.spec = spec
         self.api_key = api_key
@@ -46,6 +55,7 @@ class HttpProvider(abc.ABC):
         self.client = httpx.AsyncClient(
             base_url=spec.base_url, headers={**self.auth_headers(), **spec.headers}, timeout=timeout,
             limits=httpx.Limits(max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency),
+            transport=transport_for(spec.base_url, max_connections=spec.concurrency),
         )
 
     def auth_headers(self) -> dict[str, str]:
@@ -58,7 +68,11 @@ class HttpProvider(abc.ABC):
     async def complete(self, request: ChatRequest, model: ModelSpec) -> ChatResponse: ...
 
     @abc.abstractmethod
-    def stream(self, request: ChatRequest, model: ModelSpec) -> AsyncIterator[ProviderEvent]: ...
+    def render(self, request: ChatRequest, model: ModelSpec, *, stream: bool) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def stream_parse(self, body: AsyncIterator[bytes]) -> AsyncIterator[ProviderEvent]:
+        """The provider's streamed body as canonical events, ending with StreamEnd when the answer is whole."""
 
     async def count_tokens(self, request: ChatRequest, model: ModelSpec) -> int | None:
         return None  # the caller falls back to the estimator
@@ -131,7 +145,7 @@ class HttpProvider(abc.ABC):
                 raise self.error_from(response.status_code, response.content, response.headers)
             return response.json()
 
-    async def post_stream(self, path: str, payload: dict[str, Any]) -> AsyncIterator[bytes]:
+    async def post_stream(self, path: str, payload: dict[str, Any]) -> AsyncGenerator[bytes, None]:
         """The raw body of a streamed POST; error statuses raise before the first byte is yielded."""
         with self.boundary():
             async with self.client.stream("POST", path, json=payload) as response:
@@ -139,6 +153,29 @@ class HttpProvider(abc.ABC):
                     raise self.error_from(response.status_code, await response.aread(), response.headers)
                 async for chunk in response.aiter_raw():
                     yield chunk
+
+    async def stream(self, request: ChatRequest, model: ModelSpec) -> AsyncGenerator[ProviderEvent, None]:
+        """The streamed answer as canonical events; owns the response body and its parser and closes both.
+
+        After a whole answer the rest of the body is read before the response closes, so the connection goes
+        back to the pool: otherwise every stream would tear its connection down and the next would dial again.
+        """
+        body = self.post_stream(self.stream_path, self.render(request, model, stream=True))
+        events = self.stream_parse(body)
+        whole = False
+        try:
+            with self.boundary():
+                async for event in events:
+                    whole = whole or isinstance(event, StreamEnd)
+                    yield event
+        finally:
+            await iterator_close(events)
+            if whole:
+                with contextlib.suppress(ProxyError, TimeoutError):
+                    async with asyncio.timeout(REST_SECONDS):
+                        async for _ in body:
+                            pass
+            await body.aclose()
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -34,6 +34,8 @@ from proxy.types import (
 
 
 class OllamaProvider(HttpProvider):
+    stream_path = "/api/chat"
+
     def render(self, request: ChatRequest, model: ModelSpec, *, stream: bool) -> dict[str, Any]:
         payload: dict[str, Any] = {"model": model.upstream, "messages": self.messages_render(request),
                                    "stream": stream}
@@ -91,11 +93,8 @@ class OllamaProvider(HttpProvider):
                 raise self.error_from(500, json.dumps(data).encode(), {})
             return _response(data, model)
 
-    async def stream(self, request: ChatRequest, model: ModelSpec) -> AsyncIterator[ProviderEvent]:
-        body = self.post_stream("/api/chat", self.render(request, model, stream=True))
-        with self.boundary():
-            async for event in events_parse(lines_iter(body), self.spec.name):
-                yield event
+    def stream_parse(self, body: AsyncIterator[bytes]) -> AsyncIterator[ProviderEvent]:
+        return events_parse(lines_iter(body), self.spec.name)
 
     async def embed(self, request: EmbedRequest, model: ModelSpec) -> EmbedResponse:
         payload: dict[str, Any] = {"model": model.upstream, "input": list(request.inputs)}

@@ -44,6 +44,7 @@ def effort_of(budget: int) -> str:
 
 
 class OpenAIProvider(HttpProvider):
+    stream_path = "/chat/completions"
     max_tokens_field = "max_completion_tokens"  # OpenAI's newer models reject the older `max_tokens`
 
     def render(self, request: ChatRequest, model: ModelSpec, *, stream: bool) -> dict[str, Any]:
@@ -83,11 +84,8 @@ class OpenAIProvider(HttpProvider):
         with self.boundary():
             return response_parse(data, request, model)
 
-    async def stream(self, request: ChatRequest, model: ModelSpec) -> AsyncIterator[ProviderEvent]:
-        body = self.post_stream("/chat/completions", self.render(request, model, stream=True))
-        with self.boundary():
-            async for event in events_parse(sse_iter(lines_iter(body)), self.spec.name):
-                yield event
+    def stream_parse(self, body: AsyncIterator[bytes]) -> AsyncIterator[ProviderEvent]:
+        return events_parse(sse_iter(lines_iter(body)), self.spec.name)
 
     async def embed(self, request: EmbedRequest, model: ModelSpec) -> EmbedResponse:
         payload: dict[str, Any] = {"model": model.upstream, "input": list(request.inputs), "encoding_format": "float"}

@@ -35,6 +35,12 @@ async def lines_iter(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
     pending = b""
     async for chunk in chunks:
         pending += chunk
+        if b"\r" not in pending:  # the usual LF-only framing: split and decode in C, once per chunk
+            complete, newline, pending = pending.rpartition(b"\n")
+            if newline:
+                for line in complete.decode("utf-8", errors="replace").split("\n"):
+                    yield line
+            continue
         # A trailing CR may be the first half of a CRLF split across chunks, so it waits for the next chunk.
         end = len(pending) - 1 if pending.endswith(b"\r") else len(pending)
         start = 0

@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from proxy.errors import ErrorKind, ProxyError
+from proxy.streaming.closing import iterator_close
 from proxy.types import ProviderEvent, StreamEnd, TextDelta, ThinkingDelta, ToolCall, ToolCallDelta
 
 
@@ -59,11 +60,14 @@ async def tool_calls_whole(
     during a call never shows the client a fragment; the next candidate answers instead.
     """
     buffer = ToolCallBuffer(provider)
-    async for event in events:
-        if isinstance(event, ToolCallDelta):
-            buffer.add(event)
-            continue
-        if buffer.pending and isinstance(event, TextDelta | StreamEnd):
-            for call in buffer.flush():
-                yield call
-        yield event
+    try:
+        async for event in events:
+            if isinstance(event, ToolCallDelta):
+                buffer.add(event)
+                continue
+            if buffer.pending and isinstance(event, TextDelta | StreamEnd):
+                for call in buffer.flush():
+                    yield call
+            yield event
+    finally:
+        await iterator_close(events)  # at once: the provider's connection goes back to its pool now
