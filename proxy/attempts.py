@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from proxy.runtime import Runtime
 from proxy.types import Caller, RouteInfo, Usage
 
 SKIPPED_OPEN = "skipped_open"
+SKIPPED_BUSY = "skipped_busy"
+BUSY_POLL_SECONDS = 0.02
 # Errors that say nothing about other candidates: all of them failing the same way is reported as that error.
 _SHARED_KINDS = (ErrorKind.RATE_LIMITED, ErrorKind.CONTEXT_LENGTH, ErrorKind.TIMEOUT)
 
@@ -28,6 +31,7 @@ class RequestContext:
     deadline: float = 0.0
     outcome: str | None = None
     finished: bool = False
+    leases: dict[str, str] = field(default_factory=dict)  # provider -> concurrency lease held by an attempt
 
     @classmethod
     def start(cls, runtime: Runtime, *, caller: Caller, pins: Pins, endpoint: str, dialect: str) -> RequestContext:
@@ -43,15 +47,27 @@ class RequestContext:
         if self.finished:
             return
         self.finished = True
+        self.release()
         self.event.outcome = self.outcome or "client_disconnect"
         self.event.duration_ms = (time.time() - self.event.started_at) * 1000
         self.runtime.sink.emit(self.event)
+
+    def release(self, provider: str | None = None) -> None:
+        """Give back the concurrency lease of `provider` (every lease when None): the attempt ended."""
+        for name in [provider] if provider is not None else list(self.leases):
+            lease = self.leases.pop(name, None)
+            if lease is not None:
+                self.runtime.limiter.release(name, lease)
 
 
 @dataclass
 class Escalation:
     """Walks the ordered lanes: skips open breakers (no network), caps attempts, respects the total deadline,
-    and after a context overflow skips every lane whose window is no larger."""
+    and after a context overflow skips every lane whose window is no larger.
+
+    A provider at its concurrency limit is skipped like an open breaker; when no other lane is left, the
+    request waits for a slot on the skipped ones (cheapest first) for at most the connect deadline.
+    """
 
     ctx: RequestContext
     lanes: list[Lane]
@@ -59,9 +75,11 @@ class Escalation:
     tried: list[Lane] = field(default_factory=list)
     errors: list[ProxyError] = field(default_factory=list)
     overflowed_window: int = 0
+    busy: list[Lane] = field(default_factory=list)
 
     async def next(self) -> Lane | None:
         settings = self.ctx.runtime.settings
+        self.ctx.release()  # a previous attempt that ended without reporting (it should not) keeps no slot
         while self.position < len(self.lanes):
             if len(self.tried) >= settings.max_attempts or self.ctx.remaining() <= 0:
                 return None
@@ -72,16 +90,43 @@ class Escalation:
             if not await self.ctx.runtime.breakers.allow(lane.provider.name):
                 self._record(lane, SKIPPED_OPEN)
                 continue
+            if not await self._lease(lane):
+                self.busy.append(lane)
+                self._record(lane, SKIPPED_BUSY)
+                continue
             self.tried.append(lane)
             return lane
+        return await self._wait_for_slot()
+
+    async def _lease(self, lane: Lane) -> bool:
+        name = lane.provider.name
+        lease = await self.ctx.runtime.limiter.acquire(name, lane.provider.concurrency)
+        if lease is not None:
+            self.ctx.leases[name] = lease
+        return lease is not None
+
+    async def _wait_for_slot(self) -> Lane | None:
+        """The first busy lane that frees a slot within the connect deadline (polled: the store may be Redis)."""
+        busy, self.busy = self.busy, []
+        if not busy or len(self.tried) >= self.ctx.runtime.settings.max_attempts:
+            return None
+        until = time.monotonic() + min(self.ctx.runtime.settings.deadlines.connect, self.ctx.remaining())
+        while time.monotonic() < until:
+            for lane in busy:
+                if lane.model.context_window > self.overflowed_window and await self._lease(lane):
+                    self.tried.append(lane)
+                    return lane
+            await asyncio.sleep(BUSY_POLL_SECONDS)
         return None
 
     async def succeeded(self, lane: Lane, usage: Usage, started: float, first: float | None = None) -> None:
+        self.ctx.release(lane.provider.name)
         self._record(lane, "ok", started=started, first=first, usage=usage)
         await self.ctx.runtime.breakers.success(lane.provider.name)
 
     async def failed(self, lane: Lane, error: ProxyError, started: float, first: float | None = None,
                      usage: Usage | None = None) -> None:
+        self.ctx.release(lane.provider.name)
         self.errors.append(error)
         self._record(lane, error.kind.value, started=started, first=first, usage=usage, error=error.message)
         if error.kind is ErrorKind.CONTEXT_LENGTH:
@@ -99,7 +144,11 @@ class Escalation:
     def exhausted(self) -> ProxyError:
         """The error to report when no lane is left: the shared cause when there is one, else a 503 listing all."""
         if not self.errors:
+            busy = [a.provider for a in self.ctx.event.attempts if a.outcome == SKIPPED_BUSY]
             skipped = [a.provider for a in self.ctx.event.attempts if a.outcome == SKIPPED_OPEN]
+            if busy and not skipped:
+                return ProxyError(ErrorKind.OVERLOADED, f"every candidate is at its concurrency limit "
+                                  f"({', '.join(dict.fromkeys(busy))})", retry_after=1.0)
             if skipped:
                 cooldown = self.ctx.runtime.settings.breaker.cooldown_seconds
                 return ProxyError(ErrorKind.UNAVAILABLE, f"every candidate is unavailable (circuit open: "

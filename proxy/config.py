@@ -132,6 +132,15 @@ class BreakerSettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """Per-provider concurrency (each instance's `concurrency`): shared through Redis leases in full mode."""
+
+    store: Literal["memory", "redis"] = "memory"
+    lease_seconds: float = 15.0  # a dead proxy's slots come back after this long
+    redis_url: str | None = None
+
+
+@dataclass(frozen=True)
 class ProxySettings:
     providers: tuple[ProviderSpec, ...] = ()
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -144,6 +153,7 @@ class ProxySettings:
     keepalive_seconds: float = 5.0
     retry_after_max_seconds: float = 300.0
     breaker: BreakerSettings = BreakerSettings()
+    limits: LimitSettings = LimitSettings()
     ledger_queue_size: int = 10000
 
 
@@ -162,9 +172,7 @@ def proxy_settings_build(config: Mapping[str, Any], *, vault: VaultAccess | None
     if duplicates:
         raise ConfigError(f"proxy.providers: duplicate provider names {duplicates}")
     aliases = _aliases(config.get("proxy.aliases") or {})
-    store = config.get("proxy.breaker.store", "auto")
-    if store == "auto":
-        store = "redis" if config.get("mode") == "full" and config.get("redis.url") else "memory"
+    store = _store(config, "proxy.breaker.store")
     return ProxySettings(
         providers=providers,
         aliases=aliases,
@@ -188,8 +196,29 @@ def proxy_settings_build(config: Mapping[str, Any], *, vault: VaultAccess | None
             cooldown_seconds=float(config.get("proxy.breaker.cooldown_seconds", 30)),
             redis_url=config.get("redis.url"),
         ),
+        limits=LimitSettings(store=_store(config, "proxy.limits.store"),
+                             lease_seconds=float(config.get("proxy.limits.lease_seconds", 15)),
+                             redis_url=config.get("redis.url")),
         ledger_queue_size=int(config.get("proxy.ledger.queue_size", 10000)),
     )
+
+
+def _store(config: Mapping[str, Any], key: str) -> Any:
+    """`auto` is Redis in full mode (state every proxy process shares), memory otherwise."""
+    store = config.get(key, "auto")
+    if store == "auto":
+        store = "redis" if config.get("mode") == "full" and config.get("redis.url") else "memory"
+    return store
+
+
+def provider_spec_validate(raw: Any, *, index: int = 0) -> ProviderSpec:
+    """One provider entry in the settings file's format (from the admin, the API, a file); ConfigError if invalid."""
+    return _provider(index, raw)
+
+
+def provider_credential(provider: ProviderSpec, *, vault: VaultAccess) -> str | None:
+    """The provider's resolved API key (None without one); ConfigError when its references do not resolve."""
+    return _credential(provider, vault)
 
 
 def _provider(index: int, raw: Any) -> ProviderSpec:

@@ -12,16 +12,19 @@ from dataclasses import dataclass
 
 from django.conf import settings as django_settings
 
+from proxy.catalog_live import AdminCatalog, settings_merge, watcher
 from proxy.config import ConfigError, ProxySettings, proxy_settings_build
 from proxy.dialects.fields import Limits
 from proxy.health import Breakers, breakers_build
 from proxy.ledger import LedgerSink, LoggingSink
+from proxy.limits import Limiter, limiter_build
 from proxy.providers import provider_build
 from proxy.providers.base import Provider
 from proxy.router.candidates import Catalog
 
 # httpx logs every upstream request at INFO; on the proxy's hot path that is a log line per call.
 logging.getLogger("httpx").setLevel(logging.WARNING)
+log = logging.getLogger("legion.proxy.runtime")
 
 
 @dataclass
@@ -33,11 +36,13 @@ class Runtime:
     sink: LedgerSink
     limits: Limits
     loop: asyncio.AbstractEventLoop
+    limiter: Limiter
 
     async def aclose(self) -> None:
         for provider in self.providers.values():
             await provider.aclose()
         await self.breakers.aclose()
+        await self.limiter.aclose()
         await self.sink.aclose()
 
 
@@ -58,8 +63,25 @@ def runtime_build(settings: ProxySettings) -> Runtime:
         settings=settings, catalog=catalog, providers=providers, breakers=breakers_build(settings.breaker),
         sink=LoggingSink(queue_size=settings.ledger_queue_size),
         limits=Limits(settings.max_body_bytes, settings.max_messages, settings.max_tools),
-        loop=asyncio.get_running_loop(),
+        loop=asyncio.get_running_loop(), limiter=limiter_build(settings.limits),
     )
+
+
+def runtime_successor(old: Runtime, settings: ProxySettings) -> tuple[Runtime, list[Provider]]:
+    """A runtime for a changed catalog that keeps `old`'s breakers, limiter and sink, and the provider clients
+    whose spec and credential did not change; also the clients it dropped, to close once nothing uses them."""
+    catalog = catalog_build(settings)
+    providers: dict[str, Provider] = {}
+    for spec in settings.providers:
+        current = old.providers.get(spec.name)
+        key = settings.credentials.get(spec.name)
+        if current is not None and current.spec == spec and old.settings.credentials.get(spec.name) == key:
+            providers[spec.name] = current
+        else:
+            providers[spec.name] = provider_build(spec, api_key=key, deadlines=settings.deadlines)
+    dropped = [p for name, p in old.providers.items() if providers.get(name) is not p]
+    return Runtime(settings=settings, catalog=catalog, providers=providers, breakers=old.breakers, sink=old.sink,
+                   limits=old.limits, loop=old.loop, limiter=old.limiter), dropped
 
 
 _settings: ProxySettings | None = None
@@ -73,7 +95,13 @@ def settings_current() -> ProxySettings:
         settings = proxy_settings_build(django_settings.CONFIG.values)
         catalog_build(settings)  # aliases naming no model fail here, at startup
         _settings = settings
+        watcher.preload()
     return _settings
+
+
+def runtime_current() -> Runtime | None:
+    """This process's runtime if it has served a request (for reading its memory stores), else None."""
+    return _runtime
 
 
 def runtime_get() -> Runtime:
@@ -81,8 +109,37 @@ def runtime_get() -> Runtime:
     global _runtime
     loop = asyncio.get_running_loop()
     if _runtime is None or _runtime.loop is not loop:
-        _runtime = runtime_build(settings_current())
+        _runtime = runtime_build(settings_merge(settings_current(), watcher.admin))
+    watcher.poke()
     return _runtime
+
+
+def _catalog_changed(admin: AdminCatalog) -> None:
+    """Swap in a runtime with the new catalog, on the serving loop (the watcher's task runs there).
+
+    Requests already running hold the old runtime and finish on it; the clients it alone used are closed once
+    the longest such request must have ended (the total deadline).
+    """
+    global _runtime
+    old = _runtime
+    if old is None or _settings is None or old.loop is not asyncio.get_running_loop():
+        return
+    try:
+        _runtime, dropped = runtime_successor(old, settings_merge(_settings, admin))
+    except ConfigError as exc:
+        log.warning("catalog change not applied: %s", exc)
+        return
+    if dropped:
+        old.loop.call_later(old.settings.deadlines.total + 1, _close_later, dropped)
+    log.info("catalog reloaded: %d providers", len(_runtime.providers))
+
+
+def _close_later(providers: list[Provider]) -> None:
+    for provider in providers:
+        asyncio.get_running_loop().create_task(provider.aclose())
+
+
+watcher.on_change = _catalog_changed
 
 
 def runtime_configure(settings: ProxySettings | None) -> None:
@@ -92,6 +149,8 @@ def runtime_configure(settings: ProxySettings | None) -> None:
     """
     global _settings, _runtime
     old, _settings, _runtime = _runtime, settings, None
+    if settings is not None:
+        watcher.preload()
     if old is None or not old.loop.is_running():
         return
     try:

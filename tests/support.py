@@ -1,4 +1,4 @@
-"""Helpers for tests that run Legion's own processes: free ports and a clean environment per mode."""
+"""Helpers for tests that run Legion's own processes (free ports, a clean environment per mode) and pages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = [sys.executable, str(ROOT / "manage.py"), "legion"]
@@ -35,3 +39,16 @@ def full_env(database: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     url = urlsplit(env["DATABASE_URL"])
     return {**env, "DATABASE_URL": urlunsplit(url._replace(path=f"/{database}")), **extra}
+
+
+# pytest-django's `admin_user` fixture: a superuser with this password.
+ADMIN_PASSWORD = "password"
+
+
+def admin_login(page: Page, base_url: str, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:
+    """Log in to the admin in a real browser (the `page` fixture)."""
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "apps.ledger",
     "apps.knowledge",
     "apps.fleet",
+    "apps.llm",
 ]
 
 MIDDLEWARE = [

@@ -13,5 +13,6 @@ urlpatterns = [
     path("rbac/", include("apps.rbac.urls")),
     path("runners/", include("apps.runners.urls")),
     path("chains/", include("apps.chains.urls")),
+    path("proxy/", include("apps.llm.urls")),
 
 ]

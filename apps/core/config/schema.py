@@ -163,6 +163,12 @@ SETTINGS: tuple[Setting, ...] = (
         "proxy.local_model.startup_timeout_seconds", int, 60,
         "longest wait for llama-server to load the model and answer /health",
     ),
+    # The proxy's per-provider concurrency limits (each instance's `concurrency`), see docs/proxy.md.
+    Setting(
+        "proxy.limits.store", str, "auto", "concurrency leases: auto (redis in full mode, shared), memory, redis",
+        choices=("auto", "memory", "redis"),
+    ),
+    Setting("proxy.limits.lease_seconds", int, 15, "a concurrency lease of a proxy that died frees after this long"),
 )
 
 GENERATED_FILES: dict[str, Callable[[], str]] = {

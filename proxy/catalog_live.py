@@ -1,0 +1,143 @@
+"""The admin's part of the catalog, kept current in each proxy process without touching the database on a request.
+
+Providers and aliases edited in the admin or the API (apps.llm) join the settings file's. Every catalog write
+bumps `llm:catalog:version` in Django's cache after commit; each proxy process reads it at most once per
+POLL_SECONDS, from a background task the request path only schedules, and when it moved loads the rows in a
+worker thread and hands the new catalog to the runtime, which swaps it in (proxy/runtime.py). Requests already
+running keep the catalog and clients they started with.
+
+Name clashes: the settings file wins. The admin refuses a provider or alias name the settings file declares;
+should the file later declare one the database holds, the database's is left out and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings as django_settings
+from django.core.cache import cache
+
+from apps.core.config.secrets import VaultAccess
+from proxy.config import ConfigError, ProviderSpec, ProxySettings, provider_credential, provider_spec_validate
+
+log = logging.getLogger("legion.proxy.catalog")
+POLL_SECONDS = 1.0
+VERSION_KEY = "llm:catalog:version"  # apps.llm.signals.CATALOG_VERSION_KEY (not imported: no ORM models here)
+
+
+@dataclass(frozen=True)
+class AdminCatalog:
+    """The admin's providers (validated, credentials resolved) and aliases, as of `version`."""
+
+    version: object = None
+    providers: tuple[ProviderSpec, ...] = ()
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    credentials: Mapping[str, str] = field(default_factory=dict)
+
+
+def admin_catalog_load() -> AdminCatalog:
+    """Read the rows (blocking: call from a worker thread or at startup). A provider that fails validation
+    or whose credentials do not resolve is left out with a warning rather than stopping the proxy."""
+    from apps.llm.selectors import alias_entries, provider_entries
+
+    version = cache.get(VERSION_KEY)  # read first: a change racing this load moves it again, and we reload
+    config = django_settings.CONFIG.values
+    vault = VaultAccess(addr=config.get("vault.addr"), token=config.get("vault.token"))
+    providers, credentials = [], {}
+    for index, raw in enumerate(provider_entries()):
+        try:
+            spec = provider_spec_validate(raw, index=index)
+            key = provider_credential(spec, vault=vault)
+        except ConfigError as exc:
+            log.warning("admin provider left out of the catalog: %s", exc)
+            continue
+        providers.append(spec)
+        if key is not None:
+            credentials[spec.name] = key
+    aliases = {name: tuple(members) for name, members in alias_entries().items()}
+    return AdminCatalog(version, tuple(providers), aliases, credentials)
+
+
+def settings_merge(declared: ProxySettings, admin: AdminCatalog | None) -> ProxySettings:
+    """The settings file's catalog plus the admin's; on a name clash the file's entry is kept.
+
+    Alias members that no longer name a model (deleted in the admin) are dropped, and an alias left empty
+    with them, so an edit in the admin can never stop a proxy.
+    """
+    if admin is None or not (admin.providers or admin.aliases):
+        return declared
+    taken = {p.name for p in declared.providers}
+    providers = [*declared.providers]
+    for spec in admin.providers:
+        if spec.name in taken:
+            log.warning("admin provider '%s' clashes with the settings file's and is left out", spec.name)
+            continue
+        providers.append(spec)
+    names = {m.id for p in providers for m in p.models} | {f"{p.name}/{m.id}" for p in providers for m in p.models}
+    aliases = dict(declared.aliases)
+    for alias, members in admin.aliases.items():
+        kept = tuple(m for m in members if m in names)
+        if alias in aliases or not kept:
+            log.warning("admin alias '%s' left out (clashes with the settings file or names no model)", alias)
+            continue
+        aliases[alias] = kept
+    credentials = {**{k: v for k, v in admin.credentials.items() if k not in taken}, **declared.credentials}
+    return dataclasses.replace(declared, providers=tuple(providers), aliases=aliases, credentials=credentials)
+
+
+class CatalogWatcher:
+    """Notices catalog changes made by any process and hands the new admin catalog to `on_change`."""
+
+    def __init__(self) -> None:
+        self.admin: AdminCatalog | None = None
+        self.on_change: Callable[[AdminCatalog], None] | None = None
+        self._polled_at = 0.0
+        self._checking = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def preload(self) -> None:
+        """Load at startup, outside any event loop, so the first request already sees the admin's providers.
+
+        A database that is not there yet (not migrated, not reachable) only delays them to the first poll.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            try:
+                self.admin = admin_catalog_load()
+            except Exception as exc:  # noqa: BLE001 - any failure here only means "load on the first poll"
+                log.info("admin catalog not loaded at startup (%r); loading on the first request", exc)
+
+    def poke(self) -> None:
+        """On the request path: at most once per POLL_SECONDS, schedule a version check; never waits."""
+        now = time.monotonic()
+        if now - self._polled_at < POLL_SECONDS or self._checking:
+            return
+        self._polled_at, self._checking = now, True
+        task = asyncio.get_running_loop().create_task(self._check())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _check(self) -> None:
+        try:
+            version = await cache.aget(VERSION_KEY)
+            if self.admin is not None and version == self.admin.version:
+                return
+            admin = await database_sync_to_async(admin_catalog_load)()
+            self.admin = admin
+            if self.on_change is not None:
+                self.on_change(admin)
+        except Exception as exc:  # noqa: BLE001 - keep serving the catalog we have; try again next poll
+            log.warning("catalog version check failed, keeping the current catalog: %r", exc)
+        finally:
+            self._checking = False
+
+
+watcher = CatalogWatcher()

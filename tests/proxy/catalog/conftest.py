@@ -1,0 +1,40 @@
+"""Fixtures for the admin catalog's tests: an API client holding an admin key, and polling for routing changes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.rbac.models import Policy
+from apps.rbac.services import api_key_create, principal_create
+
+# Routing must follow a catalog change within this long: one poll interval, a reload, and some slack.
+CHANGE_SECONDS = 3.0
+
+
+@pytest.fixture
+def admin_api(db: None) -> APIClient:
+    """An API client presenting a committed key of a principal holding the built-in `admin` policy."""
+    principal = principal_create(name="catalog-admin", kind="service", policies=[Policy.objects.get(name="admin")])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(principal=principal, name='catalog')[1]}")
+    return client
+
+
+@pytest.fixture
+def proxy_key(db: None) -> str:
+    """A committed operator key for calling the served proxy (the module-wide keys may have been flushed)."""
+    principal = principal_create(name="catalog-caller", kind="service", policies=[Policy.objects.get(name="operator")])
+    return api_key_create(principal=principal, name="catalog caller")[1]
+
+
+def eventually(check: Callable[[], bool], *, within: float = CHANGE_SECONDS) -> float:
+    """Seconds until `check()` held; fails the test when it does not within `within`."""
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < within, f"not true within {within} s"
+        time.sleep(0.05)
+    return time.monotonic() - started
