@@ -36,8 +36,8 @@ class RelationshipInline(admin.TabularInline):
     model = Relationship
     form = RelationshipForm
     extra = 0
-    fields = ["name", "trigger", "action", "condition", "transformation", "delay_seconds", "active",
-              "allow_new_chains"]
+    fields = ["name", "trigger", "action", "condition", "transformation", "transformation_kind", "delay_seconds",
+              "active", "allow_new_chains"]
 
 
 @admin.register(Chain)
@@ -95,3 +95,9 @@ class TaskRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Actors, schedules and webhooks register their admins in their own packages.
+from apps.chains.actors import admin as actors_admin  # noqa: E402, F401
+from apps.chains.schedules import admin as schedules_admin  # noqa: E402, F401
+from apps.chains.webhooks import admin as webhooks_admin  # noqa: E402, F401

@@ -123,3 +123,9 @@ class TaskRun(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+# Triggers keep their models in their own packages; importing them here registers them with this app.
+from apps.chains.actors.models import Actor, ActorState  # noqa: E402, F401
+from apps.chains.schedules.models import Schedule, ScheduleFire  # noqa: E402, F401
+from apps.chains.webhooks.models import Webhook  # noqa: E402, F401

@@ -11,3 +11,7 @@ from apps.chains.services.runs import run_execute
 def run_execute_task(run_id: str) -> str:
     """Execute one delivery of a run; a duplicate or replayed message for a finished run changes nothing."""
     return run_execute(run_id=run_id)
+
+
+# Celery discovers `<app>.tasks` only; the schedules package's task is registered by importing it here.
+from apps.chains.schedules.tasks import schedule_fire_task  # noqa: E402, F401

@@ -42,14 +42,17 @@ BUILTIN_POLICIES: tuple[BuiltinPolicy, ...] = (
     BuiltinPolicy(ADMIN, "Everything, including RBAC and API keys.", rules=(("*", ("*",)),)),
     BuiltinPolicy(
         OPERATOR,
-        "Runs and manages jobs, chains, schedules, runners and models; reads RBAC and the system; "
-        "no RBAC writes.",
+        "Runs and manages jobs, chains, schedules, actors, webhooks, runners, models and the proxy's "
+        "catalog; reads RBAC and the system; no RBAC writes.",
         rules=(
             ("chains*", ("*",)),
             ("tasks*", ("*",)),
             ("schedules*", ("*",)),
+            ("actors*", ("*",)),
+            ("webhooks*", ("*",)),
             ("runners*", ("*",)),
             ("models*", ("*",)),
+            ("proxy*", ("*",)),
             ("extensions*", _READ),
             ("rbac/*", _READ),
             ("system/*", _READ),

@@ -50,7 +50,7 @@ def extensions_load() -> LoadResult:
     """Import every extension; the first one loaded under a name wins, later duplicates are reported."""
     result = LoadResult()
     seen: set[str] = set()
-    for module_path, source in _candidates():
+    for module_path, source in extension_candidates():
         try:
             loaded = extension_load(module_path, source)
         except Exception as exc:  # any import-time failure is reported, not raised
@@ -77,7 +77,7 @@ def extension_load(module_path: str, source: str) -> LoadedExtension:
     return LoadedExtension(extension=declared, source=source, runners=runners)
 
 
-def _candidates() -> list[tuple[str, str]]:
+def extension_candidates() -> list[tuple[str, str]]:
     local = [(f"{LOCAL_PACKAGE}.{name}", "local") for name in _submodules(LOCAL_PACKAGE)]
     points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
     installed = [(ep.value, f"entry point {ep.name}") for ep in points]

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.chains.expressions import ExpressionError, expression_evaluate
-from apps.chains.models import Relationship, RunStatus, TaskRun
+from apps.chains.expressions_llm import llm_transform
+from apps.chains.models import Relationship, RunStatus, TaskRun, TransformationKind
 from apps.chains.services.limits import check_json_size
 from apps.core.errors import ApplicationError
 
@@ -38,6 +39,11 @@ def children_build(*, run: TaskRun, result: Any) -> list[TaskRun]:
     limit = settings.CONFIG["chains.fanout_limit"]
     if isinstance(result, list) and len(result) > limit:
         raise FanoutLimitError(f"result has {len(result)} elements; chains.fanout_limit is {limit}")
+    # Each LLM transformation is a model call made before the children exist: bound them like the fan-out.
+    llm_calls = len(elements) * sum(r.transformation_kind == TransformationKind.LLM for r in relationships)
+    if llm_calls > settings.CONFIG["chains.llm.max_calls_per_step"]:
+        raise FanoutLimitError(f"this step would need up to {llm_calls} LLM transformations; "
+                               f"chains.llm.max_calls_per_step is {settings.CONFIG['chains.llm.max_calls_per_step']}")
     children: list[TaskRun] = []
     for relationship in relationships:
         for index, element in enumerate(elements):
@@ -60,7 +66,7 @@ def _children_for(run: TaskRun, relationship: Relationship, variables: dict[str,
     element = variables["result"]
     if relationship.transformation.strip():
         try:
-            shaped = expression_evaluate(relationship.transformation, variables)
+            shaped = _transform(relationship, variables)
         except ExpressionError as exc:
             return [_child(run, relationship, key, {}, RunStatus.FAILED, _error("transformation_error", str(exc)))]
     else:
@@ -81,6 +87,13 @@ def _children_for(run: TaskRun, relationship: Relationship, variables: dict[str,
             continue
         children.append(_child(run, relationship, child_key, payload, RunStatus.QUEUED, None))
     return children
+
+
+def _transform(relationship: Relationship, variables: dict[str, Any]) -> Any:
+    if relationship.transformation_kind == TransformationKind.LLM:
+        return llm_transform(instruction=relationship.transformation, variables=variables,
+                             schema=relationship.action.input_schema)
+    return expression_evaluate(relationship.transformation, variables)
 
 
 def _child(

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 
 from apps.chains.expressions import Environment, ExpressionError, expression_check
+from apps.chains.expressions_llm import check_llm_instruction
 from apps.chains.models import Chain, Relationship, TransformationKind
 from apps.core.errors import ApplicationError
 from apps.runners.models import Function
@@ -27,12 +28,16 @@ def check_relationship(
         result_schema = {**result_schema, "$defs": output["$defs"]}
     environment = Environment(result=result_schema, payload=trigger.input_schema or {})
     if transformation_kind == TransformationKind.LLM:
-        raise ApplicationError(
-            "llm_transformation_unavailable",
-            "LLM transformations need the proxy (issue #4); use a CEL transformation for now",
-            field="transformation_kind",
-        )
-    for source, field, expect in ((condition, "condition", "bool"), (transformation, "transformation", "object")):
+        # An instruction in prose, checked for presence and length; its answer is checked against the action's
+        # input schema when it runs (apps/chains/expressions_llm.py).
+        try:
+            check_llm_instruction(transformation)
+        except ExpressionError as exc:
+            raise ApplicationError("invalid_transformation", str(exc), field="transformation") from exc
+    checked = [(condition, "condition", "bool")]
+    if transformation_kind != TransformationKind.LLM:
+        checked.append((transformation, "transformation", "object"))
+    for source, field, expect in checked:
         if not source.strip():
             continue
         try:

@@ -107,7 +107,9 @@ def run_execute(*, run_id: str) -> Outcome:
             error = {"code": "validation_error", "message": exc.message, "field": exc.field}
             return _finish_failed(run, context, error)
         except PermanentError as exc:
-            return _finish_failed(run, context, {"code": "permanent_error", "message": str(exc)})
+            # A subclass may name its failure (`code = "network_refused"`); the run's error carries it.
+            code = getattr(exc, "code", None) or "permanent_error"
+            return _finish_failed(run, context, {"code": code, "message": str(exc)})
         except Exception as exc:  # noqa: BLE001 - a function's failure is recorded on the run, never crashes the worker
             logger.info("run %s attempt %d raised %s: %s", run.pk, run.attempts, type(exc).__name__, exc)
             return _finish_raised(run, context, {"code": "function_error", "message": f"{type(exc).__name__}: {exc}"})
@@ -192,14 +194,18 @@ def _finish_succeeded(run: TaskRun, context: RunContext, result: Any) -> Outcome
         result = json.loads(json.dumps(result))  # what is stored is exactly what later steps will see
     except ApplicationError as exc:
         return _finish_failed(run, context, {"code": exc.code, "message": exc.message})
+    # Built before the transaction: LLM transformations call the proxy, and no row lock is held meanwhile.
+    # If the run turns out not to be ours any more, the rows are simply never saved.
+    try:
+        children, fanout_error = children_build(run=run, result=result), None
+    except FanoutLimitError as exc:
+        children, fanout_error = [], exc
     with transaction.atomic():
         if not _still_ours(run):
             return "finished_already"
         run.result = result
-        try:
-            children = children_build(run=run, result=result)
-        except FanoutLimitError as exc:
-            _save_finished(run, context, RunStatus.FAILED, {"code": "fanout_limit", "message": str(exc)})
+        if fanout_error is not None:
+            _save_finished(run, context, RunStatus.FAILED, {"code": "fanout_limit", "message": str(fanout_error)})
             return "failed"
         _save_finished(run, context, RunStatus.SUCCEEDED, None)
         TaskRun.objects.bulk_create(children)

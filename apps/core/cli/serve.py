@@ -22,7 +22,7 @@ MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    start = subparsers.add_parser("start", help="lite mode: web, admin, API, proxy, worker and beat together")
+    start = subparsers.add_parser("start", help="lite mode: web, admin, API, proxy, worker, beat and actors together")
     start.set_defaults(handler=start_lite)
 
     web = subparsers.add_parser("web", help="the web, admin and REST API (ASGI)")
@@ -112,12 +112,13 @@ def serve_worker(options: dict[str, Any]) -> int:
 def serve_beat(options: dict[str, Any]) -> int:
     from legion_site.celery import app
 
+    # The scheduler is CELERY_BEAT_SCHEDULER: leased, exact ticks with catch-up, fires through the spool.
     app.start(["beat", "--loglevel=INFO"])
     return 0
 
 
 def start_lite(options: dict[str, Any]) -> int:
-    """Prepare the database and static files, then run web (with the proxy) and worker (with beat).
+    """Prepare the database and static files, then run web (with the proxy), worker (with beat) and actors.
 
     The children are supervised together: when one exits, or on Ctrl-C/SIGTERM, all are stopped.
     """
@@ -138,6 +139,7 @@ def start_lite(options: dict[str, Any]) -> int:
         *([local.server.process] if local.server else []),
         subprocess.Popen([sys.executable, MANAGE, "legion", "web", "--host", host, "--port", str(port)], env=env),
         subprocess.Popen([sys.executable, MANAGE, "legion", "worker", "--beat", "--concurrency", "2"], env=env),
+        subprocess.Popen([sys.executable, MANAGE, "legion", "actors"], env=env),
     ]
     stopping = False
 

@@ -163,6 +163,65 @@ SETTINGS: tuple[Setting, ...] = (
         "proxy.local_model.startup_timeout_seconds", int, 60,
         "longest wait for llama-server to load the model and answer /health",
     ),
+    # Extensions (extensions/<name>, see docs/jobs.md) and LLM transformations of chain relationships.
+    Setting(
+        "extensions.http.timeout_ms", int, 10000,
+        "http: deadline of a whole request, redirects and body included (a call may ask for less)",
+    ),
+    Setting(
+        "extensions.http.max_response_bytes", int, 1024 * 1024,
+        "http: largest response body read (a call may ask for less)",
+    ),
+    Setting("extensions.http.max_redirects", int, 5, "http: most redirects followed (each target checked again)"),
+    Setting("extensions.http.ca_file", str, None, "http: PEM file of the CA certificates to trust (unset: certifi's)"),
+    Setting("extensions.smtp.host", str, None, "smtp: mail server host (unset: the smtp extension refuses to send)"),
+    Setting("extensions.smtp.port", int, 587, "smtp: mail server port"),
+    Setting(
+        "extensions.smtp.security", str, "starttls", "smtp: none, starttls or tls (implicit TLS, port 465)",
+        choices=("none", "starttls", "tls"),
+    ),
+    Setting("extensions.smtp.username", str, None, "smtp: login name (unset: no AUTH)"),
+    Setting("extensions.smtp.password", str, None, "smtp: login password", secret=True),
+    Setting("extensions.smtp.sender", str, None, "smtp: the From address of every message sent"),
+    Setting("extensions.smtp.timeout_ms", int, 10000, "smtp: deadline of each step with the server"),
+    Setting("extensions.smtp.max_recipients", int, 50, "smtp: most recipients (to, cc and bcc) of one message"),
+    Setting(
+        "extensions.postgres.connections", dict, {},
+        "postgres: connection name -> PostgreSQL URL (each may be a secret reference)", secret=True,
+    ),
+    Setting("extensions.postgres.writable", list, [], "postgres: names of connections that may run writes"),
+    Setting("extensions.postgres.statement_timeout_ms", int, 30000, "postgres: statement_timeout of each query"),
+    Setting("extensions.postgres.max_rows", int, 1000, "postgres: most rows one query returns"),
+    Setting(
+        "extensions.redis.connections", dict, {},
+        "redis: connection name -> Redis URL (each may be a secret reference)", secret=True,
+    ),
+    Setting("extensions.redis.timeout_ms", int, 5000, "redis: connect and command timeout"),
+    Setting(
+        "chains.llm.url", str, None,
+        "proxy base URL for LLM transformations (unset: the web's address in lite mode, proxy.host:proxy.port in full)",
+    ),
+    Setting("chains.llm.api_key", str, None, "API key LLM transformations present to the proxy", secret=True),
+    Setting("chains.llm.model", str, "auto", "model (or alias) LLM transformations ask the proxy for"),
+    Setting("chains.llm.timeout_ms", int, 60000, "deadline of one LLM transformation"),
+    Setting("chains.llm.max_tokens", int, 1024, "longest answer of one LLM transformation"),
+    Setting("chains.llm.max_calls_per_step", int, 100, "most LLM transformations one finished run may need"),
+    # Triggers of the job engine (apps.chains actors, schedules, webhooks) and the leader leases they use.
+    Setting(
+        "leases.backend", str, "auto",
+        "leader leases (beat, singleton actors): auto (redis when redis.url is set, else postgres, else file), "
+        "redis, postgres or file", choices=("auto", "redis", "postgres", "file"),
+    ),
+    Setting("schedules.lease_ttl_ms", int, 30000, "the beat lease: a standby beat takes over this long after the "
+            "active one dies"),
+    Setting("schedules.misfire_grace_seconds", int, 60, "a tick sent or delivered later than this was missed and "
+            "follows its schedule's catch-up policy"),
+    Setting("schedules.max_catch_up", int, 100, "most missed ticks one schedule with catch-up `all` replays at once"),
+    Setting("schedules.redispatch_after_seconds", int, 300, "beat sends again a fire no worker has taken after this"),
+    Setting("actors.principal", str, None, "principal that actors without their own run as (none: they do not run)"),
+    Setting("actors.reload_interval_seconds", int, 10, "how often `legion actors` picks up added or changed actors"),
+    Setting("actors.retry_threshold", int, 2, "subscription actors: retries of a message before it is dead-lettered"),
+    Setting("webhooks.replay_window_seconds", int, 300, "a signed webhook request older or newer than this is refused"),
     # The proxy's per-provider concurrency limits (each instance's `concurrency`), see docs/proxy.md.
     Setting(
         "proxy.limits.store", str, "auto", "concurrency leases: auto (redis in full mode, shared), memory, redis",

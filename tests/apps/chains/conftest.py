@@ -19,6 +19,7 @@ from apps.chains.services.chains import relationship_save
 from apps.chains.services.runs import run_execute
 from apps.runners.models import Function
 from apps.runners.services import registry_sync
+from tests.apps.chains.processes import LegionProcess
 
 
 @pytest.fixture
@@ -102,68 +103,16 @@ def observer(db: None) -> Any:
     return principal_with("watcher", "observer")
 
 
-class WorkerProcess:
-    """A real `legion worker` process on the test database and this test's queue."""
-
-    def __init__(self, queue: str, concurrency: int = 2) -> None:
-        import os
-        import subprocess
-        import sys
-        import threading
-
-        from django.db import connection
-
-        database = connection.settings_dict["NAME"]  # the test database, e.g. test_jobs
-        url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{database}"
-        env = {**os.environ, "DATABASE_URL": url, "LEGION_CHAINS_QUEUE": queue,
-               "LEGION_SPOOL_DIR": settings.CONFIG["spool.dir"], "PYTHONUNBUFFERED": "1"}
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), "legion", "worker", "--queues", queue,
-             "--concurrency", str(concurrency)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> None:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.lines):
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"worker never logged {text!r}:\n{''.join(self.lines[-40:])}")
-
-    def stop(self) -> None:
-        import subprocess
-
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
 @pytest.fixture
-def worker_process(transactional_db: None) -> Iterator[Callable[..., WorkerProcess]]:
+def worker_process(transactional_db: None) -> Iterator[Callable[..., LegionProcess]]:
     """Start real worker processes (they share this test's queue); all are stopped afterwards."""
     from kombu import Connection
 
-    started: list[WorkerProcess] = []
+    started: list[LegionProcess] = []
 
-    def start(concurrency: int = 2) -> WorkerProcess:
-        worker = WorkerProcess(settings.CONFIG["chains.queue"], concurrency)
+    def start(concurrency: int = 2) -> LegionProcess:
+        worker = LegionProcess("worker", "--queues", settings.CONFIG["chains.queue"],
+                               "--concurrency", str(concurrency))
         started.append(worker)
         worker.wait_for("ready.")
         return worker

@@ -117,10 +117,12 @@ def test_saving_an_expression_naming_a_field_the_trigger_lacks_is_refused(chain:
     assert not chain.relationships.exists()
 
 
-def test_llm_transformations_wait_for_the_proxy(chain: Chain) -> None:
+def test_an_llm_transformation_is_saved_with_its_instruction_and_refused_without_one(chain: Chain) -> None:
+    saved = link(chain, "core.basic.log", "core.basic.echo", transformation="summarise it", transformation_kind="llm")
     with pytest.raises(ApplicationError) as caught:
-        link(chain, "core.basic.log", "core.basic.echo", transformation="summarise it", transformation_kind="llm")
-    assert caught.value.code == "llm_transformation_unavailable"
+        link(chain, "core.basic.log", "core.basic.echo", transformation=" ", transformation_kind="llm")
+    assert saved.transformation_kind == "llm"
+    assert caught.value.code == "invalid_transformation" and caught.value.field == "transformation"
 
 
 def test_every_relationship_change_bumps_the_version_and_a_clone_copies_them(chain: Chain) -> None:

@@ -1,0 +1,1 @@
+"""Inbound webhooks: a signed HTTP request starts a chain or a function; secrets encrypted at rest."""

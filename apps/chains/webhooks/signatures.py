@@ -1,0 +1,55 @@
+"""Webhook signatures: HMAC-SHA256 over `<timestamp>.<raw body>`, in two headers.
+
+    X-Legion-Timestamp: 1767225600
+    X-Legion-Signature: sha256=<hex of HMAC-SHA256(secret, "1767225600." + body)>
+
+The timestamp is signed with the body and must be within the replay window of the receiver's clock,
+so a captured request cannot be replayed later; within the window a replay starts nothing new (its
+signature is the run's idempotency key). Comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+
+from apps.core.errors import ApplicationError
+
+TIMESTAMP_HEADER = "X-Legion-Timestamp"
+SIGNATURE_HEADER = "X-Legion-Signature"
+SCHEME = "sha256="
+
+
+def signature_compute(*, secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return SCHEME + digest
+
+
+def signature_headers(*, secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """The headers a sender adds (what tests and `legion webhooks sign` use)."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    return {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: signature_compute(secret=secret, timestamp=stamp, body=body)}
+
+
+def check_signature(*, secret: str, headers: Mapping[str, str], body: bytes, window_seconds: int,
+                    now: float | None = None) -> str:
+    """Return the verified signature, or raise 401 `signature_missing`, `signature_expired` or `invalid_signature`."""
+    timestamp = headers.get(TIMESTAMP_HEADER, "")
+    signature = headers.get(SIGNATURE_HEADER, "")
+    if not timestamp or not signature:
+        raise ApplicationError("signature_missing", f"sign the request: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}",
+                               status=401)
+    try:
+        stamp = int(timestamp)
+    except ValueError:
+        raise ApplicationError("signature_expired", f"{TIMESTAMP_HEADER} is not a Unix time", status=401) from None
+    current = time.time() if now is None else now
+    if abs(current - stamp) > window_seconds:
+        raise ApplicationError("signature_expired", f"the request was signed more than {window_seconds}s from now",
+                               status=401)
+    expected = signature_compute(secret=secret, timestamp=timestamp, body=body)
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+        raise ApplicationError("invalid_signature", "the signature does not match the body", status=401)
+    return expected

@@ -1,0 +1,14 @@
+"""The `redis` extension: get, set and publish on named Redis connections."""
+
+from apps.runners.definitions import Extension
+from apps.runners.extension_settings import extension_settings_schema
+
+EXTENSION = Extension(
+    name="redis",
+    version="1.0.0",
+    description="Get and set string values (with an optional expiry) and publish messages on Redis connections "
+                "named in the settings.",
+    trigger_words=("redis", "cache", "key", "publish", "pubsub"),
+    capabilities=("network_outbound", "secrets"),
+    settings_schema=extension_settings_schema("redis"),
+)
