@@ -30,5 +30,24 @@ class ApiRootApi(APIView):
                     "check": link("rbac-check"),
                     "me": link("rbac-me"),
                 },
+                "runners": {
+                    "extensions": link("runners-extension-list"),
+                    "functions": link("runners-function-list"),
+                    "catalog": link("runners-catalog"),
+                },
+                "chains": {
+                    "chains": link("chains-chain-list"),
+                    "relationships": link("chains-relationship-list"),
+                    "runs": link("chains-run-list"),
+                    "actors": link("chains-actor-list"),
+                    "schedules": link("chains-schedule-list"),
+                    "webhooks": link("chains-webhook-list"),
+                    "spool": link("chains-spool"),
+                },
+                "proxy": {
+                    "providers": link("proxy-provider-list"),
+                    "aliases": link("proxy-alias-list"),
+                    "status": link("proxy-status"),
+                },
             }
         )

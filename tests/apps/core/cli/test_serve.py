@@ -103,7 +103,8 @@ def test_api_root_and_openapi_schema_load(lite: Lite) -> None:
     root = httpx.get(f"{lite.base}/api/v1/", timeout=10)
     schema = httpx.get(f"{lite.base}/api/v1/schema/", params={"format": "json"}, timeout=30)
     docs = httpx.get(f"{lite.base}/api/v1/docs/", timeout=10)
-    assert root.status_code == 200 and "schema" in root.json()
+    assert root.status_code == 200 and {"schema", "docs", "rbac", "runners", "chains", "proxy"} <= set(root.json())
+    assert root.json()["chains"]["runs"].endswith("/api/v1/chains/runs/")
     assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
