@@ -29,6 +29,7 @@ from proxy.config import ConfigError, ProviderSpec, ProxySettings, provider_cred
 
 log = logging.getLogger("legion.proxy.catalog")
 POLL_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 60.0  # between checks while the database or cache keeps failing
 VERSION_KEY = "llm:catalog:version"  # apps.llm.signals.CATALOG_VERSION_KEY (not imported: no ORM models here)
 
 
@@ -100,6 +101,7 @@ class CatalogWatcher:
         self.on_change: Callable[[AdminCatalog], None] | None = None
         self._polled_at = 0.0
         self._checking = False
+        self._failures = 0
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def preload(self) -> None:
@@ -118,7 +120,8 @@ class CatalogWatcher:
     def poke(self) -> None:
         """On the request path: at most once per POLL_SECONDS, schedule a version check; never waits."""
         now = time.monotonic()
-        if now - self._polled_at < POLL_SECONDS or self._checking:
+        interval = min(POLL_SECONDS * 2 ** self._failures, MAX_BACKOFF_SECONDS)
+        if now - self._polled_at < interval or self._checking:
             return
         self._polled_at, self._checking = now, True
         task = asyncio.get_running_loop().create_task(self._check())
@@ -127,17 +130,27 @@ class CatalogWatcher:
 
     async def _check(self) -> None:
         try:
-            version = await cache.aget(VERSION_KEY)
-            if self.admin is not None and version == self.admin.version:
-                return
-            admin = await database_sync_to_async(admin_catalog_load)()
-            self.admin = admin
-            if self.on_change is not None:
-                self.on_change(admin)
-        except Exception as exc:  # noqa: BLE001 - keep serving the catalog we have; try again next poll
-            log.warning("catalog version check failed, keeping the current catalog: %r", exc)
+            await self._reload_if_changed()
+        except Exception as exc:  # noqa: BLE001 - keep serving the catalog we have; try again, backing off
+            self._failures += 1
+            # One warning per outage, not one per poll: checks back off to MAX_BACKOFF_SECONDS meanwhile.
+            (log.warning if self._failures == 1 else log.debug)(
+                "catalog version check failed, keeping the current catalog: %r", exc)
+        else:
+            if self._failures:
+                log.info("catalog version check works again after %d failure(s)", self._failures)
+            self._failures = 0
         finally:
             self._checking = False
+
+    async def _reload_if_changed(self) -> None:
+        version = await cache.aget(VERSION_KEY)
+        if self.admin is not None and version == self.admin.version:
+            return
+        admin = await database_sync_to_async(admin_catalog_load)()
+        self.admin = admin
+        if self.on_change is not None:
+            self.on_change(admin)
 
 
 watcher = CatalogWatcher()
