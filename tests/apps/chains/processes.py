@@ -12,19 +12,20 @@ import time
 from django.conf import settings
 from django.db import connection
 
+from tests.support import full_env
+
 
 class LegionProcess:
     """`manage.py legion <args>` with the test's database, queue and spool, plus `env` overrides."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        database = connection.settings_dict["NAME"]  # the test database, e.g. test_triggers
-        url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{database}"
-        full_env = {**os.environ, "DATABASE_URL": url, "LEGION_CHAINS_QUEUE": settings.CONFIG["chains.queue"],
-                    "LEGION_SPOOL_DIR": settings.CONFIG["spool.dir"], "PYTHONUNBUFFERED": "1", **(env or {})}
+        database = str(connection.settings_dict["NAME"])  # the test database, e.g. test_triggers
+        child_env = full_env(database, LEGION_CHAINS_QUEUE=settings.CONFIG["chains.queue"],
+                             LEGION_SPOOL_DIR=settings.CONFIG["spool.dir"], PYTHONUNBUFFERED="1", **(env or {}))
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [sys.executable, str(settings.BASE_DIR / "manage.py"), "legion", *args],
-            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
 
