@@ -1,4 +1,5 @@
-"""Django app configuration for chains: a starting worker syncs the registry and starts the spool drainer."""
+"""Django app configuration for chains: a starting worker syncs the registry and starts the spool drainer;
+saving a chain, relationship or function drops this process's cached relationships."""
 
 from typing import Any
 
@@ -11,8 +12,16 @@ class ChainsConfig(AppConfig):
 
     def ready(self) -> None:
         from celery.signals import worker_ready
+        from django.db.models.signals import post_delete, post_save
+
+        from apps.chains.models import Chain, Relationship
+        from apps.chains.services.advance import relationships_forget
+        from apps.runners.models import Function
 
         worker_ready.connect(_worker_ready, weak=False)
+        for model in (Chain, Relationship, Function):
+            post_save.connect(relationships_forget, sender=model, weak=False)
+            post_delete.connect(relationships_forget, sender=model, weak=False)
 
 
 def _worker_ready(**kwargs: Any) -> None:

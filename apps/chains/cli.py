@@ -11,7 +11,8 @@ from typing import Any
 
 from apps.chains.selectors import run_get, run_tree
 from apps.chains.serializers import TaskRunSerializer
-from apps.chains.services.runs import run_cancel, run_trigger, runs_requeue
+from apps.chains.services.runs import run_cancel, run_trigger
+from apps.chains.services.sweep import runs_sweep
 from apps.chains.spool.publisher import publisher
 from apps.core.errors import ApplicationError
 
@@ -43,7 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     spool_commands = spool.add_subparsers(dest="spool_command", required=True, metavar="<command>")
     spool_commands.add_parser("status", help="files, messages and bytes waiting").set_defaults(handler=spool_status)
     spool_commands.add_parser("drain", help="replay the spool now, oldest first").set_defaults(handler=spool_drain)
-    requeue = spool_commands.add_parser("requeue", help="publish again queued runs older than --older-than")
+    requeue = spool_commands.add_parser(
+        "requeue", help="publish again runs stalled longer than --older-than: queued and due, or running with "
+                        "their worker gone")
     requeue.add_argument("--older-than", type=int, default=300, metavar="SECONDS")
     requeue.set_defaults(handler=spool_requeue)
 
@@ -130,7 +133,7 @@ def spool_drain(options: dict[str, Any]) -> int:
 
 
 def spool_requeue(options: dict[str, Any]) -> int:
-    print(f"published {runs_requeue(older_than_seconds=options['older_than'])} queued run(s) again")
+    print(f"published {runs_sweep(after_seconds=options['older_than'])} stalled run(s) again")
     return 0
 
 

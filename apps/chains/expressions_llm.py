@@ -95,7 +95,7 @@ def _answer(response: httpx.Response) -> str:
     except (KeyError, IndexError, TypeError) as exc:
         raise ExpressionError("the LLM proxy's answer has no message") from exc
     if choice.get("finish_reason") == "length":
-        raise ExpressionError("the model's answer was cut off at chains.llm.max_tokens")
+        raise ExpressionError(f"the model's answer was cut off at chains.llm.max_tokens: {str(content)[:120]!r}…")
     return str(content)
 
 

@@ -100,9 +100,13 @@ class TaskRun(models.Model):
     max_attempts = models.PositiveIntegerField(default=1)
     deliveries = models.PositiveIntegerField(default=0, help_text="times a worker picked the run up")
     lost_deliveries = models.PositiveIntegerField(default=0, help_text="pick-ups that died before finishing")
+    holder = models.BigIntegerField(null=True, blank=True, editable=False,
+                                    help_text="token of the database session executing it (services/holders.py)")
     triggered_by = models.CharField(max_length=200, blank=True, help_text="api, cli, chain, actor, schedule")
     principal = models.CharField(max_length=200, blank=True, help_text="who asked for the root run")
     not_before = models.DateTimeField(null=True, blank=True, help_text="delayed or backing off until then")
+    swept_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                    help_text="when the run sweeper last published it again (services/sweep.py)")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ must not touch the database per request, caches `principal_policy_data()` and ca
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from apps.rbac.decisions import (
@@ -46,6 +47,7 @@ __all__ = [
     "PolicyData",
     "RuleData",
     "authorize",
+    "authorize_each",
     "policies_evaluate",
     "principal_for_user",
     "principal_policy_data",
@@ -59,16 +61,23 @@ def authorize(principal: Principal | None, action: str, resource: str) -> Decisi
     admin for a Django superuser). Deny always wins; no policies, an inactive principal, an unknown
     action or a malformed resource is a deny; otherwise the first matching allow rule decides.
     """
+    return authorize_each(principal, action, [resource])[0]
+
+
+def authorize_each(principal: Principal | None, action: str, resources: Sequence[str]) -> list[Decision]:
+    """`authorize` for several resources at once, reading the principal's policies once (one decision each)."""
     if principal is None:
-        decision = Decision(False, REASON_NO_PRINCIPAL)
+        decisions = [Decision(False, REASON_NO_PRINCIPAL)] * len(resources)
     elif not principal_may_act(principal):
-        decision = Decision(False, REASON_INACTIVE)
+        decisions = [Decision(False, REASON_INACTIVE)] * len(resources)
     else:
-        decision = policies_evaluate(principal_policy_data(principal=principal), action, resource)
-    if not decision.allowed:
-        logger.debug("rbac deny: %s %s %s: %s", principal.name if principal else "-", action, resource,
-                    decision.describe())
-    return decision
+        policies = principal_policy_data(principal=principal)
+        decisions = [policies_evaluate(policies, action, resource) for resource in resources]
+    for resource, decision in zip(resources, decisions, strict=True):
+        if not decision.allowed:
+            logger.debug("rbac deny: %s %s %s: %s", principal.name if principal else "-", action, resource,
+                         decision.describe())
+    return decisions
 
 
 def principal_for_user(user: User) -> Principal:

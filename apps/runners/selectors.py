@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.db.models import QuerySet
 
 from apps.core.errors import ApplicationError
@@ -21,3 +23,9 @@ def function_get(*, qualified_name: str) -> Function:
     if function is None:
         raise ApplicationError("not_found", f"no runner function '{qualified_name}'", status=404)
     return function
+
+
+@lru_cache(maxsize=4096)
+def function_name_get(*, function_id: int) -> str:
+    """A function's qualified name by id, read once per process: rows are keyed by that name and never renamed."""
+    return Function.objects.values_list("qualified_name", flat=True).get(pk=function_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -60,12 +61,12 @@ def registry_sync(*, loaded: LoadResult | None = None) -> dict[str, int]:
     return {"extensions": len(seen_extensions), "runners": len(seen_runners), "functions": len(seen_functions)}
 
 
-def check_function_execute(*, principal: Any, function: Function) -> None:
-    """Raise unless `principal` may execute `function`: the one RBAC call, never a local rule."""
-    from apps.rbac.authorization import authorize
+def check_functions_execute(*, principal: Any, functions: Sequence[Function]) -> None:
+    """Raise unless `principal` may execute every one of `functions`: the one RBAC call, never a local rule."""
+    from apps.rbac.authorization import authorize_each
 
-    decision = authorize(principal, "execute", function.resource)
-    if not decision.allowed:
-        raise ApplicationError(
-            "permission_denied", f"not allowed to execute {function.qualified_name}: {decision.reason}", status=403
-        )
+    decisions = authorize_each(principal, "execute", [function.resource for function in functions])
+    for function, decision in zip(functions, decisions, strict=True):
+        if not decision.allowed:
+            raise ApplicationError("permission_denied",
+                                   f"not allowed to execute {function.qualified_name}: {decision.reason}", status=403)

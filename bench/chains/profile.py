@@ -1,4 +1,8 @@
-"""`--profile FILE`: a py-spy flame graph of the worker (pool processes included, waits included) while it runs."""
+"""`--profile FILE`: a py-spy profile of the worker (pool processes included, waits included) while it runs.
+
+An `.svg` file gets a flame graph; any other name gets collapsed stacks (one `frame;frame;… count` line
+per stack), which `flamegraph.pl`, speedscope or a few lines of Python can read.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ class Profiler:
         # --idle keeps the time spent waiting on PostgreSQL and RabbitMQ, which is most of a step.
         self.process = subprocess.Popen(
             [executable, "record", "--pid", str(pid), "--subprocesses", "--idle", "--rate", "200",
-             "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+             "--format", "flamegraph" if output.suffix == ".svg" else "raw", "--output", str(output)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
     def stop(self) -> None:

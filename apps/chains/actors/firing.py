@@ -25,6 +25,7 @@ from apps.chains.actors.base import ActorSnapshot
 from apps.chains.actors.models import ActorState
 from apps.chains.models import FINISHED, Chain, RunStatus, TaskRun
 from apps.chains.services.advance import FanoutLimitError, children_build
+from apps.chains.services.chains import chain_functions
 from apps.chains.services.dispatch import run_publish_on_commit
 from apps.chains.services.limits import check_json_size
 from apps.chains.services.targets import target_function, target_trigger
@@ -33,7 +34,7 @@ from apps.rbac.models import Principal
 from apps.runners.definitions import RunContext
 from apps.runners.models import Function
 from apps.runners.registry import function_spec_get
-from apps.runners.services import check_function_execute
+from apps.runners.services import check_functions_execute
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +100,10 @@ def actor_fired(*, actor_id: int, run: TaskRun) -> None:
 def actor_call(*, actor: ActorSnapshot) -> Call:
     """Call the function (a chain's entry function) here, as the actor's principal; nothing is recorded yet."""
     function, chain = actor_target(actor=actor)
-    entry = target_function(function=function, chain=chain)
+    functions = chain_functions(chain=chain) if chain is not None else [target_function(function=function, chain=None)]
+    entry = functions[0]
     principal = actor_principal(actor=actor)
-    check_function_execute(principal=principal, function=entry)
-    if chain is not None:
-        for relationship in chain.relationships.filter(active=True).select_related("action"):
-            check_function_execute(principal=principal, function=relationship.action)
+    check_functions_execute(principal=principal, functions=functions)
     spec = function_spec_get(entry.qualified_name)
     if spec is None:
         raise ApplicationError("function_unavailable", f"{entry.qualified_name} is not loaded here")

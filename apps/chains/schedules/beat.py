@@ -8,6 +8,8 @@
   schedule's own ticks from the last one dealt with (not Celery's "last run" time, which drifts and is
   only saved every few minutes), so after any gap the missed ticks are seen and caught up.
 - **Every fire through the spooling publisher**: a broker outage spools fires instead of losing them.
+- **Housekeeping**: the leading beat re-sends fires stuck `dispatched` and sweeps stalled runs
+  (`apps.chains.services.sweep`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from apps.chains.schedules.firing import fires_redispatch, schedule_dispatch
 from apps.chains.schedules.models import Schedule
 from apps.chains.schedules.services import FIRE_TASK, schedule_ticks
 from apps.chains.schedules.ticks import Ticks
+from apps.chains.services.sweep import runs_sweep
 from apps.chains.spool.publisher import publisher
 
 logger = logging.getLogger("legion.schedules.beat")
@@ -102,7 +105,7 @@ class LegionScheduler(DatabaseScheduler):
         self.renew_seconds = ttl_ms / 3000
         self.standby_seconds = ttl_ms / 6000
         self._renew_at = 0.0
-        self._redispatch_at = 0.0
+        self._chores_due: dict[str, float] = {}
         self._warned: set[str] = set()
         super().__init__(*args, **kwargs)
 
@@ -114,7 +117,7 @@ class LegionScheduler(DatabaseScheduler):
     def tick(self, *args: Any, **kwargs: Any) -> float:
         if not self._lead():
             return self.standby_seconds
-        self._redispatch_maybe()
+        self._housekeeping()
         return float(min(super().tick(*args, **kwargs), self.renew_seconds))
 
     def apply_async(self, entry: Any, producer: Any = None, advance: bool = True, **kwargs: Any) -> Any:
@@ -170,16 +173,23 @@ class LegionScheduler(DatabaseScheduler):
         publisher().drainer_ensure()
         return True
 
-    def _redispatch_maybe(self) -> None:
+    def _housekeeping(self) -> None:
+        """Each chore every half its threshold: re-send fires no worker settled, publish stalled runs again."""
+        chores = (
+            ("re-send stale fires", "schedules.redispatch_after_seconds",
+             lambda after: fires_redispatch(older_than_seconds=after)),
+            ("sweep stalled runs", "chains.sweep_after_seconds", lambda after: runs_sweep(after_seconds=after)),
+        )
         now = time.monotonic()
-        if now < self._redispatch_at:
-            return
-        after = settings.CONFIG["schedules.redispatch_after_seconds"]
-        self._redispatch_at = now + max(after / 2, 1)
-        try:
-            count = fires_redispatch(older_than_seconds=after)
-        except Exception as exc:  # noqa: BLE001 - a later pass retries; dispatching must go on
-            logger.warning("could not re-send stale fires: %s", exc)
-            return
-        if count:
-            logger.warning("re-sent %d fire(s) still waiting after %ds", count, after)
+        for what, setting, chore in chores:
+            if now < self._chores_due.get(what, 0.0):
+                continue
+            after = settings.CONFIG[setting]
+            self._chores_due[what] = now + max(after / 2, 1)
+            try:
+                count = chore(after)
+            except Exception as exc:  # noqa: BLE001 - a later pass retries; dispatching must go on
+                logger.warning("could not %s: %s", what, exc)
+                continue
+            if count:
+                logger.warning("%s: %d sent again after %ds", what, count, after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -19,14 +20,25 @@ class FanoutLimitError(Exception):
     """A list result longer than `chains.fanout_limit`: no child is started, the trigger run fails."""
 
 
+# trigger function id -> (monotonic time read, its active relationships in enabled chains). Every step
+# of every chain asks; reading them once per `chains.relationships_cache_ms` saves a query per step.
+_by_trigger: dict[int, tuple[float, list[Relationship]]] = {}
+
+
 def relationships_firing(*, run: TaskRun) -> list[Relationship]:
     """Active relationships of enabled chains on the run's function that continue its chain or may start one."""
-    candidates = Relationship.objects.filter(trigger_id=run.function_id, active=True, chain__enabled=True)
-    return [
-        relationship
-        for relationship in candidates.select_related("chain", "action").order_by("pk")
-        if relationship.chain_id == run.chain_id or relationship.allow_new_chains
-    ]
+    now = time.monotonic()
+    cached = _by_trigger.get(run.function_id)
+    if cached is None or now - cached[0] >= settings.CONFIG["chains.relationships_cache_ms"] / 1000:
+        candidates = Relationship.objects.filter(trigger_id=run.function_id, active=True, chain__enabled=True)
+        cached = now, list(candidates.select_related("chain", "action").order_by("pk"))
+        _by_trigger[run.function_id] = cached
+    return [r for r in cached[1] if r.chain_id == run.chain_id or r.allow_new_chains]
+
+
+def relationships_forget(**_: Any) -> None:
+    """Drop the cached relationships: this process saved a chain, relationship or function (a signal receiver)."""
+    _by_trigger.clear()
 
 
 def children_build(*, run: TaskRun, result: Any) -> list[TaskRun]:

@@ -122,8 +122,13 @@ def _version_bump(chain: Chain) -> None:
 
 def chain_entry_function(*, chain: Chain) -> Function:
     """The function a chain starts with: the one trigger that is no relationship's action."""
-    relationships = list(chain.relationships.filter(active=True).select_related("trigger"))
-    actions = {r.action_id for r in relationships}
+    return chain_functions(chain=chain)[0]
+
+
+def chain_functions(*, chain: Chain) -> list[Function]:
+    """Every function a run of the chain may execute (one query): its entry function first, then the actions."""
+    relationships = list(chain.relationships.filter(active=True).select_related("trigger", "action"))
+    actions = {r.action_id: r.action for r in relationships}
     entries: dict[int, Function] = {r.trigger_id: r.trigger for r in relationships if r.trigger_id not in actions}
     if len(entries) != 1:
         found: Any = sorted(f.qualified_name for f in entries.values()) or "none"
@@ -131,4 +136,4 @@ def chain_entry_function(*, chain: Chain) -> Function:
             "no_entry_function", f"chain '{chain.name}' needs exactly one entry function; found {found}",
             status=409,
         )
-    return next(iter(entries.values()))
+    return [*entries.values(), *actions.values()]

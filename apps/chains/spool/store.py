@@ -76,11 +76,11 @@ class Spool:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         self.evict()
 
-    def drain(self, publish: Callable[[dict[str, Any]], None]) -> int:
-        """Replay messages oldest-first through `publish`; stop at the first failure. Returns how many went.
+    def drain(self, publish: Callable[[list[dict[str, Any]]], None], *, chunk: int = 500) -> int:
+        """Replay messages oldest-first through `publish`, `chunk` at a time; stop at the first failure.
 
-        A file is deleted once every line in it is published; when a publish fails part-way, the file
-        is rewritten with the lines still to go, so a later drain resumes there (and a line published
+        Returns how many went. A file is deleted once every line in it is published; when a chunk fails,
+        the file is rewritten from that chunk on, so a later drain resumes there (and a line published
         twice is harmless: every consumer is idempotent by run id).
         """
         sent = 0
@@ -89,18 +89,19 @@ class Spool:
                 if handle is None:
                     continue
                 lines = [line for line in handle.read().splitlines() if line.strip()]
-                for position, line in enumerate(lines):
+                for start in range(0, len(lines), chunk):
+                    messages = []
+                    for line in lines[start:start + chunk]:
+                        try:
+                            messages.append(json.loads(line))
+                        except json.JSONDecodeError:
+                            logger.error("spool %s: dropping a line that is not JSON (torn write)", path.name)
                     try:
-                        message = json.loads(line)
-                    except json.JSONDecodeError:
-                        logger.error("spool %s: dropping a line that is not JSON (torn write)", path.name)
-                        continue
-                    try:
-                        publish(message)
+                        publish(messages)
                     except Exception:
-                        _rewrite(path, handle, lines[position:])
+                        _rewrite(path, handle, lines[start:])
                         raise
-                    sent += 1
+                    sent += len(messages)
                 # A writer of this file notices the unlink (st_nlink == 0) and starts a new one.
                 path.unlink(missing_ok=True)
         return sent
@@ -128,7 +129,7 @@ class Spool:
         """Delete files past the age limit, then the oldest while over the count or size limit.
 
         Evicting loses messages, so it is logged as an error; the task runs they named stay queued in
-        the database, where `legion spool requeue` (and the API) can publish them again.
+        the database, where the run sweeper (apps/chains/services/sweep.py) publishes them again.
         """
         files = self.files()
         sizes = {path: _size(path) for path in files}

@@ -118,6 +118,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chains.queue", str, "celery", "Celery queue task runs are published to"),
     Setting("chains.fanout_limit", int, 1000, "most child runs one list result may start"),
     Setting("chains.max_payload_bytes", int, 1024 * 1024, "largest payload or result of a task run (JSON)"),
+    Setting("chains.step_writes_synchronous", bool, False,
+            "wait for PostgreSQL to flush every claim and finish to disk (off: a database crash can forget the "
+            "last moments of them; the run sweeper runs those again)"),
+    Setting("chains.sweep_after_seconds", int, 300,
+            "a queued run due this long, or a running run whose worker is gone, started this long ago, "
+            "is published again (its claim turns a duplicate away)"),
+    Setting("chains.relationships_cache_ms", int, 1000,
+            "how long a worker reuses a function's relationships; edits made in other processes apply within it"),
     Setting("runners.max_deliveries", int, 3, "deliveries of one run that die mid-task before it is dead-lettered"),
     Setting("runners.max_backoff_seconds", int, 3600, "cap on the wait before a retry"),
     # LLM proxy (proxy/): provider catalog, aliases, request limits, deadlines, breakers. See docs/proxy.md.

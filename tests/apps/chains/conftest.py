@@ -49,6 +49,17 @@ def isolated_spool(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     publisher.cache_clear()
 
 
+@pytest.fixture
+def queue() -> Iterator[str]:
+    """This test's own queue (`chains.queue`), deleted from RabbitMQ afterwards."""
+    from kombu import Connection
+
+    name = settings.CONFIG["chains.queue"]
+    yield name
+    with Connection(settings.CELERY_BROKER_URL) as connection:
+        connection.default_channel.queue_delete(name)
+
+
 def function(name: str) -> Function:
     return Function.objects.get(qualified_name=name)
 

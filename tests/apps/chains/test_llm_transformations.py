@@ -239,9 +239,10 @@ def local_model(llm_key: str, local_model_url: str, config: Callable[[str, Any],
 
 
 def test_the_local_model_writes_a_payload_that_fits_the_action(local_model: None) -> None:
-    # SmolLM2-135M is tiny: a plain instruction keeps its greedy answer short (longer ones can make it repeat
-    # itself until max_tokens, which the transformation reports as cut off).
-    _, root = alert_chain("Say that the service is down.")
+    # SmolLM2-135M is tiny: an instruction that names the field and its value keeps the greedy answer short.
+    # Open-ended ones ("Say that the service is down.") can make it ramble until max_tokens on some builds of
+    # llama.cpp, which the transformation rightly reports as cut off.
+    _, root = alert_chain("Set message to the status.")
 
     outcomes = drive()
 

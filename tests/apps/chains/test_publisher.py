@@ -5,11 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.conf import settings
 from kombu import Connection
 
@@ -23,14 +21,6 @@ def dead_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def queue() -> Iterator[str]:
-    name = settings.CONFIG["chains.queue"]
-    yield name
-    with Connection(settings.CELERY_BROKER_URL) as connection:
-        connection.default_channel.queue_delete(name)
 
 
 def received(queue: str, expected: int, timeout: float = 5.0) -> list[list[Any]]:
@@ -120,3 +110,30 @@ def test_the_drainer_thread_replays_without_being_asked(tmp_path: Path, queue: s
     publisher.transport_options = build(settings.CELERY_BROKER_URL, tmp_path).transport_options
     assert received(queue, 1, timeout=5) == [["run-1"]]
     assert publisher.spool.files() == []
+
+
+def test_a_batch_sends_everything_before_waiting_for_the_confirms(tmp_path: Path, queue: str) -> None:
+    publisher = build(settings.CELERY_BROKER_URL, tmp_path)
+    with publisher.batch() as batch:
+        messages = [batch.publish(task=TASK, args=[f"run-{n}"], queue=queue) for n in range(200)]
+        line = publisher._local.line
+        assert line.unconfirmed, "still inside the block: confirms are read when it ends"
+    assert not line.unconfirmed
+    assert [batch.outcome(message) for message in messages] == ["published"] * 200
+    assert received(queue, 200) == [[f"run-{n}"] for n in range(200)]
+    assert publisher.spool.files() == []
+
+
+def test_a_batch_to_a_broker_that_hangs_spools_every_message_within_about_a_second(
+    tmp_path: Path, queue: str
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)  # accepts connections into its backlog and never answers
+        publisher = build(f"amqp://guest:guest@127.0.0.1:{listener.getsockname()[1]}//", tmp_path)
+        started = time.monotonic()
+        with publisher.batch() as batch:
+            messages = [batch.publish(task=TASK, args=[f"run-{n}"], queue=queue) for n in range(20)]
+        assert time.monotonic() - started < 1.5
+    assert {batch.outcome(message) for message in messages} == {"spooled"}
+    assert publisher.spool.depth().messages == 20

@@ -11,7 +11,6 @@ import pytest
 from django.db import connection
 
 from apps.chains.models import RunStatus, TaskRun
-from apps.chains.services.locks import _lock_key
 from apps.chains.services.runs import run_execute
 from tests.apps.chains.conftest import drive, run_create
 
@@ -90,11 +89,14 @@ def test_a_duplicate_delivery_while_the_run_executes_elsewhere_is_turned_away(re
     params = connection.get_connection_params()
     other = psycopg.connect(**{k: v for k, v in params.items() if k in ("host", "port", "user", "dbname")},
                             autocommit=True)
+    # What a live worker's claim leaves: the run running, held by a token its session holds the lock of.
+    token = 4242
+    other.execute("SELECT pg_advisory_lock(%s)", [token])
+    TaskRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, deliveries=1, attempts=1, holder=token)
     try:
-        other.execute("SELECT pg_advisory_lock(%s)", [_lock_key(str(run.pk))])
         assert run_execute(run_id=str(run.pk)) == "busy"
         run.refresh_from_db()
-        assert (run.status, run.deliveries) == (RunStatus.QUEUED, 0)
+        assert (run.status, run.deliveries, run.holder) == (RunStatus.RUNNING, 1, token)
     finally:
         other.close()  # the holder dies: its lock goes with its connection (once the server notices)
     outcomes = [run_execute(run_id=str(run.pk))]
@@ -103,6 +105,8 @@ def test_a_duplicate_delivery_while_the_run_executes_elsewhere_is_turned_away(re
         time.sleep(0.05)
         outcomes.append(run_execute(run_id=str(run.pk)))
     assert outcomes[-1] == "succeeded"
+    run.refresh_from_db()
+    assert (run.lost_deliveries, run.deliveries, run.attempts) == (1, 2, 2)
 
 
 def test_a_run_whose_worker_keeps_dying_is_dead_lettered(config: Callable[[str, Any], None]) -> None:
@@ -129,3 +133,68 @@ def test_an_oversized_result_fails_the_run(config: Callable[[str, Any], None]) -
     assert run_execute(run_id=str(run.pk)) == "failed"
     run.refresh_from_db()
     assert run.error["code"] == "payload_too_large"
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in a worker: each write is its own transaction
+@pytest.mark.parametrize("synchronous", [False, True], ids=["asynchronous-commit", "synchronous-commit"])
+def test_a_step_claims_and_finishes_with_its_children_under_either_durability(
+    synchronous: bool, config: Callable[[str, Any], None], queue: str
+) -> None:
+    from apps.chains.models import Chain
+    from tests.apps.chains.conftest import link
+
+    config("chains.step_writes_synchronous", synchronous)
+    chain = Chain.objects.create(name="durability")
+    link(chain, "core.basic.split", "core.basic.log", transformation='{"message": string(result.value)}')
+    root = run_create("core.basic.split", {"items": ["a", "b", "c"]}, chain=chain)
+    assert drive() == ["succeeded"] * 4
+    children = TaskRun.objects.filter(parent=root).order_by("idempotency_key")
+    assert [child.payload["message"] for child in children] == ["a", "b", "c"]
+    assert {(child.root_id, child.chain_id, child.attempts) for child in children} == {(root.pk, chain.pk, 1)}
+    with connection.cursor() as cursor:  # the statement's own setting ended with it
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+def test_a_finish_by_a_delivery_that_lost_the_run_writes_nothing() -> None:
+    from django.utils import timezone
+
+    from apps.chains.services.rows import run_claim, run_finish
+
+    run = run_create("core.basic.log", {"message": "x"})
+    claimed = run_claim(run_id=str(run.pk), holder=1, now=timezone.now())
+    assert claimed is not None and claimed.attempts == 1 and claimed.payload == {"message": "x"}
+    TaskRun.objects.filter(pk=run.pk).update(attempts=2)  # another delivery took it over meanwhile
+    child = TaskRun(function=run.function, idempotency_key=f"{run.pk}:child", payload={}, parent=run)
+    assert not run_finish(run=claimed, changes={"status": RunStatus.SUCCEEDED}, children=[child])
+    assert TaskRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
+    assert not TaskRun.objects.filter(parent=run).exists()
+
+
+def test_a_worker_reuses_relationships_until_they_change_here_or_its_cache_time_passes(
+    config: Callable[[str, Any], None]
+) -> None:
+    from apps.chains.models import Chain, Relationship
+    from tests.apps.chains.conftest import link
+
+    def children_of_a_new_run() -> int:
+        root = run_create("core.basic.echo", {"data": {"text": "hi"}}, chain=chain)
+        assert run_execute(run_id=str(root.pk)) == "succeeded"
+        return TaskRun.objects.filter(parent=root).count()
+
+    config("chains.relationships_cache_ms", 60_000)
+    chain = Chain.objects.create(name="cached")
+    relationship = link(chain, "core.basic.echo", "core.basic.log", transformation='{"message": result.text}')
+    assert children_of_a_new_run() == 1
+    # Another process's edit (no signal reaches this one): this worker goes on with what it read...
+    Relationship.objects.filter(pk=relationship.pk).update(active=False)
+    assert children_of_a_new_run() == 1
+    # ... until its cache time has passed.
+    config("chains.relationships_cache_ms", 0)
+    assert children_of_a_new_run() == 0
+    # An edit saved in this process applies at once.
+    config("chains.relationships_cache_ms", 60_000)
+    relationship.refresh_from_db()
+    relationship.active = True
+    relationship.save()
+    assert children_of_a_new_run() == 1

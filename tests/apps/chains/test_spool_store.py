@@ -22,7 +22,7 @@ def test_messages_come_back_oldest_first_and_the_files_are_removed(tmp_path: Pat
         spool.append({"n": n})
     assert spool.depth().messages == 5
     seen: list[int] = []
-    assert spool.drain(lambda message: seen.append(message["n"])) == 5
+    assert spool.drain(lambda messages: seen.extend(message["n"] for message in messages)) == 5
     assert seen == [0, 1, 2, 3, 4]
     assert spool.files() == [] and spool.depth().messages == 0
 
@@ -36,7 +36,7 @@ def test_files_rotate_by_size_and_sort_by_age(tmp_path: Path) -> None:
     assert len(files) > 3
     assert all(path.stat().st_size <= 300 for path in files)
     seen: list[int] = []
-    spool.drain(lambda message: seen.append(message["n"]))
+    spool.drain(lambda messages: seen.extend(message["n"] for message in messages))
     assert seen == list(range(20))
 
 
@@ -47,25 +47,25 @@ def test_a_drain_that_fails_part_way_resumes_where_it_stopped(tmp_path: Path) ->
     seen: list[int] = []
     failures = [ConnectionError("broker went away")]
 
-    def flaky(message: dict[str, Any]) -> None:
-        if message["n"] == 2 and failures:
+    def flaky(messages: list[dict[str, Any]]) -> None:
+        if any(message["n"] == 2 for message in messages) and failures:
             raise failures.pop()
-        seen.append(message["n"])
+        seen.extend(message["n"] for message in messages)
 
     with pytest.raises(ConnectionError):
-        spool.drain(flaky)
+        spool.drain(flaky, chunk=2)
     assert spool.depth().messages == 2
-    spool.drain(flaky)
+    spool.drain(flaky, chunk=2)
     assert seen == [0, 1, 2, 3]
 
 
 def test_a_writer_whose_file_was_drained_starts_a_new_one(tmp_path: Path) -> None:
     spool = Spool(tmp_path, LIMITS)
     spool.append({"n": 1})
-    spool.drain(lambda message: None)
+    spool.drain(lambda messages: None)
     spool.append({"n": 2})
     seen: list[int] = []
-    spool.drain(lambda message: seen.append(message["n"]))
+    spool.drain(lambda messages: seen.extend(message["n"] for message in messages))
     assert seen == [2]
 
 
@@ -81,7 +81,7 @@ def test_concurrent_writers_and_a_drainer_lose_no_message(tmp_path: Path) -> Non
 
     def drain() -> None:
         while not stop.is_set():
-            spools[0].drain(lambda message: seen.append(message["n"]))
+            spools[0].drain(lambda messages: seen.extend(message["n"] for message in messages))
 
     drainer = threading.Thread(target=drain)
     drainer.start()
@@ -92,7 +92,7 @@ def test_concurrent_writers_and_a_drainer_lose_no_message(tmp_path: Path) -> Non
         thread.join(timeout=30)
     stop.set()
     drainer.join(timeout=30)
-    spools[0].drain(lambda message: seen.append(message["n"]))
+    spools[0].drain(lambda messages: seen.extend(message["n"] for message in messages))
     assert sorted(seen) == sorted(i * 1000 + n for i in range(4) for n in range(250))
 
 
@@ -108,7 +108,7 @@ def test_old_and_excess_files_are_evicted_oldest_first(tmp_path: Path) -> None:
     spool.evict()
     assert not stale.exists()
     seen: list[int] = []
-    spool.drain(lambda message: seen.append(message["n"]))
+    spool.drain(lambda messages: seen.extend(message["n"] for message in messages))
     assert seen == sorted(seen) and seen[-1] == 5
 
 

@@ -84,3 +84,31 @@ def test_cancelling_a_root_cancels_its_queued_descendants(operator: Any) -> None
     with pytest.raises(ApplicationError) as caught:
         run_cancel(run=root)
     assert caught.value.code == "nothing_to_cancel"
+
+
+def test_starting_a_chain_reads_the_principals_policies_once_however_long_the_chain(
+    operator: Any, django_assert_max_num_queries: Any
+) -> None:
+    chain = chain_create(name="long")
+    steps = ["core.basic.log", "core.basic.echo", "core.basic.wait", "core.basic.fail", "core.basic.split"]
+    for trigger, action in zip(steps, steps[1:], strict=False):
+        link(chain, trigger, action)
+    principal = type(operator).objects.get(pk=operator.pk)  # as a request would load it: nothing prefetched
+    # The chain's functions (1), the principal's policies and teams (4), the run (BEGIN, INSERT, COMMIT).
+    with django_assert_max_num_queries(9):
+        chain_trigger(chain=chain, payload={"message": "go"}, principal=principal, triggered_by="test")
+
+
+def test_a_chain_whose_later_action_the_principal_may_not_run_is_refused(
+    operator: Any, config: Callable[[str, Any], None]
+) -> None:
+    from apps.rbac.models import Policy
+
+    narrow = Policy.objects.create(name="log-only", rules=[{"path": "runners/core/basic/log", "actions": ["execute"]}])
+    operator.policies.set([narrow])
+    chain = chain_create(name="guarded")
+    link(chain, "core.basic.log", "core.basic.echo")
+    with pytest.raises(ApplicationError) as caught:
+        chain_trigger(chain=chain, payload={"message": "go"}, principal=operator, triggered_by="test")
+    assert caught.value.code == "permission_denied" and "core.basic.echo" in caught.value.message
+    assert not TaskRun.objects.exists()

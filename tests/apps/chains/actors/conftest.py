@@ -13,7 +13,6 @@ from apps.chains.actors.kinds import actor_type
 from apps.chains.actors.models import Actor
 from apps.chains.actors.services import actor_save, actor_snapshot
 from tests.apps.chains.conftest import function
-from tests.apps.chains.test_publisher import queue  # noqa: F401 - the fixture of a queue of this test's own
 
 
 @pytest.fixture

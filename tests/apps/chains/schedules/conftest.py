@@ -11,7 +11,6 @@ import pytest
 from apps.chains.schedules.models import Schedule
 from apps.chains.schedules.services import schedule_save
 from tests.apps.chains.conftest import function
-from tests.apps.chains.test_publisher import queue  # noqa: F401 - the fixture of a queue of this test's own
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
