@@ -206,6 +206,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("extensions.redis.timeout_ms", int, 5000, "redis: connect and command timeout"),
     Setting(
+        "extensions.webhook.keys", dict, {},
+        "webhook: signing-key name -> secret shared with the receiver (each may be a secret reference)", secret=True,
+    ),
+    Setting("extensions.webhook.timeout_ms", int, 10000, "webhook: deadline of one delivery"),
+    Setting(
         "chains.llm.url", str, None,
         "proxy base URL for LLM transformations (unset: the web's address in lite mode, proxy.host:proxy.port in full)",
     ),

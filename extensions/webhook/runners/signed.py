@@ -1,0 +1,62 @@
+"""Signed webhooks out: the body is the payload as JSON, signed as `apps.chains.webhooks.signatures` says."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from apps.chains.webhooks.signatures import signature_headers
+from apps.runners.definitions import PermanentError, RunContext, runner_function
+from apps.runners.extension_settings import extension_settings
+from extensions.http.client import HttpResponse, Limits, Outgoing, exchange
+from extensions.http.guard import run_principal
+
+TRIGGER_WORDS = ("send", "post", "notify", "callback")
+
+# Receivers that deduplicate can use it: the same on every attempt of one run.
+IDEMPOTENCY_HEADER = "X-Legion-Idempotency-Key"
+
+KeyName = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class UnknownKeyError(PermanentError):
+    code = "unknown_key"
+
+
+class WebhookRejectedError(PermanentError):
+    code = "webhook_rejected"
+
+
+@runner_function(idempotent=False, risk_tier="high", trigger_words=("send", "post", "notify"),
+                 max_attempts=3, backoff_seconds=2.0)
+def send(
+    url: Annotated[str, Field(min_length=1, max_length=8192)],
+    key: KeyName,
+    payload: Any,
+    ctx: RunContext,
+) -> HttpResponse:
+    """POST `payload` as JSON to `url`, signed with the secret named `key` in `extensions.webhook.keys`.
+
+    A 2xx answer succeeds; 4xx fails the run (the receiver refused it); 5xx, 408, 429 and network errors
+    are retried, each attempt signed afresh and carrying the run's idempotency key in
+    `X-Legion-Idempotency-Key` for receivers that deduplicate.
+    """
+    configured = extension_settings("webhook")
+    keys: dict[str, str] = configured["keys"] or {}
+    if key not in keys:
+        raise UnknownKeyError(f"no signing key '{key}' in extensions.webhook.keys (known: {sorted(keys) or 'none'})")
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    headers = {**signature_headers(secret=keys[key], body=body), "Content-Type": "application/json",
+               IDEMPOTENCY_HEADER: ctx.idempotency_key}
+    http = extension_settings("http")
+    limits = Limits(timeout=configured["timeout_ms"] / 1000, max_bytes=http["max_response_bytes"], max_redirects=0)
+    answer = exchange(Outgoing("POST", url, headers, {}, body), limits=limits, principal=run_principal(ctx.run_id),
+                      follow_redirects=False, ca_file=http["ca_file"])
+    ctx.log(f"webhook to {answer['url']} signed with '{key}' -> {answer['status']}")
+    if answer["status"] in (408, 429) or answer["status"] >= 500:
+        raise RuntimeError(f"{answer['url']} answered {answer['status']}")
+    if answer["status"] >= 300:
+        raise WebhookRejectedError(f"{answer['url']} answered {answer['status']}")
+    return answer
