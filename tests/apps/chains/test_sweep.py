@@ -84,3 +84,33 @@ def test_a_running_run_is_published_again_only_when_its_holder_is_gone(
     assert received(queue, 1) == [[str(dead.pk)]]
     alive.refresh_from_db()
     assert alive.swept_at is None
+
+
+@pytest.mark.django_db(transaction=True)  # the worker's own session, which the failure closes
+def test_a_step_that_breaks_half_way_is_swept_once_its_session_is_closed(
+    queue: str, monkeypatch: pytest.MonkeyPatch, other_session: psycopg.Connection[Any]
+) -> None:
+    from apps.chains import tasks
+    from apps.chains.services import runs
+
+    run = run_create("core.basic.log", {"message": "x"})
+
+    def broken(**_: Any) -> list[TaskRun]:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(runs, "children_build", broken)
+    with pytest.raises(RuntimeError):
+        tasks.run_execute_task(str(run.pk))
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING and run.holder is not None
+    free = other_session.execute("SELECT pg_try_advisory_lock(%s)", [run.holder]).fetchone()
+    assert free == (True,), "the failed step's session was closed, and its hold on the run with it"
+    other_session.execute("SELECT pg_advisory_unlock(%s)", [run.holder])
+    aged(run, started_at=timezone.now() - timedelta(seconds=AFTER + 5))
+
+    assert runs_sweep(after_seconds=AFTER) == 1, "the holder went with the closed session"
+    assert received(queue, 1) == [[str(run.pk)]]
+    monkeypatch.undo()
+    assert run_execute(run_id=str(run.pk)) == "succeeded"
+    run.refresh_from_db()
+    assert (run.lost_deliveries, run.attempts) == (1, 2)
