@@ -107,8 +107,9 @@ def webhook_receive(
     """Verify a signed request and start the webhook's target; returns the run and whether it was a replay.
 
     Order matters: nothing about the webhook (enabled, what it runs) is revealed before the signature
-    verifies. The run's idempotency key is derived from the verified signature, so a retried or
-    replayed request (within the window) returns the run the first one started.
+    verifies. The run's idempotency key is derived from what identifies the verified request (its
+    signed idempotency key, else its signature), so a retried or replayed request (within the window)
+    returns the run the first one started.
     """
     webhook = Webhook.objects.select_related("function", "chain", "run_as").filter(name=name).first()
     if webhook is None:
@@ -117,12 +118,12 @@ def webhook_receive(
     if len(body) > limit:
         raise ApplicationError("payload_too_large", f"the body is over {limit} bytes", status=413)
     window = webhook.replay_window_seconds or settings.CONFIG["webhooks.replay_window_seconds"]
-    signature = check_signature(secret=webhook_secret(webhook=webhook), headers=headers, body=body,
-                                window_seconds=window)
+    identity = check_signature(secret=webhook_secret(webhook=webhook), headers=headers, body=body,
+                               window_seconds=window)
     if not webhook.enabled:
         raise ApplicationError("webhook_disabled", f"webhook '{name}' is disabled", status=409)
     payload = _payload(webhook, body, headers, query)
-    key = f"webhook:{webhook.pk}:{signature.removeprefix('sha256=')}"
+    key = f"webhook:{webhook.pk}:{identity}"
     replayed = TaskRun.objects.filter(idempotency_key=key).exists()
     run = target_trigger(function=webhook.function, chain=webhook.chain, payload=payload, principal=webhook.run_as,
                          triggered_by="webhook", idempotency_key=key)

@@ -5,7 +5,11 @@
 
 The timestamp is signed with the body and must be within the replay window of the receiver's clock,
 so a captured request cannot be replayed later; within the window a replay starts nothing new (its
-signature is the run's idempotency key). Comparison is constant-time.
+signature identifies it). Comparison is constant-time.
+
+A sender that retries (each attempt signed afresh, so with a new signature) adds
+`X-Legion-Idempotency-Key`, the same on every attempt; the key is then signed too, between the
+timestamp and the body (`"1767225600." + key + "." + body`), and identifies the request instead.
 """
 
 from __future__ import annotations
@@ -19,25 +23,33 @@ from apps.core.errors import ApplicationError
 
 TIMESTAMP_HEADER = "X-Legion-Timestamp"
 SIGNATURE_HEADER = "X-Legion-Signature"
+IDEMPOTENCY_HEADER = "X-Legion-Idempotency-Key"
 SCHEME = "sha256="
 
 
-def signature_compute(*, secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return SCHEME + digest
+def signature_compute(*, secret: str, timestamp: str, body: bytes, idempotency_key: str = "") -> str:
+    signed = timestamp.encode() + b"." + (idempotency_key.encode() + b"." if idempotency_key else b"") + body
+    return SCHEME + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def signature_headers(*, secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """The headers a sender adds (what tests and `legion webhooks sign` use)."""
+def signature_headers(*, secret: str, body: bytes, timestamp: int | None = None,
+                      idempotency_key: str = "") -> dict[str, str]:
+    """The headers a sender adds (the webhook extension, `legion webhooks sign`, tests)."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    return {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: signature_compute(secret=secret, timestamp=stamp, body=body)}
+    signature = signature_compute(secret=secret, timestamp=stamp, body=body, idempotency_key=idempotency_key)
+    headers = {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: signature}
+    if idempotency_key:
+        headers[IDEMPOTENCY_HEADER] = idempotency_key
+    return headers
 
 
 def check_signature(*, secret: str, headers: Mapping[str, str], body: bytes, window_seconds: int,
                     now: float | None = None) -> str:
-    """Return the verified signature, or raise 401 `signature_missing`, `signature_expired` or `invalid_signature`."""
+    """Verify the request and return what identifies it: its signed idempotency key if it sent one, else its
+    signature. Raises 401 `signature_missing`, `signature_expired` or `invalid_signature`."""
     timestamp = headers.get(TIMESTAMP_HEADER, "")
     signature = headers.get(SIGNATURE_HEADER, "")
+    idempotency_key = headers.get(IDEMPOTENCY_HEADER, "")
     if not timestamp or not signature:
         raise ApplicationError("signature_missing", f"sign the request: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}",
                                status=401)
@@ -49,7 +61,9 @@ def check_signature(*, secret: str, headers: Mapping[str, str], body: bytes, win
     if abs(current - stamp) > window_seconds:
         raise ApplicationError("signature_expired", f"the request was signed more than {window_seconds}s from now",
                                status=401)
-    expected = signature_compute(secret=secret, timestamp=timestamp, body=body)
+    expected = signature_compute(secret=secret, timestamp=timestamp, body=body, idempotency_key=idempotency_key)
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
         raise ApplicationError("invalid_signature", "the signature does not match the body", status=401)
-    return expected
+    if idempotency_key:
+        return "key-" + hashlib.sha256(idempotency_key.encode()).hexdigest()
+    return expected.removeprefix(SCHEME)

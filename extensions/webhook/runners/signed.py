@@ -15,9 +15,6 @@ from extensions.http.guard import run_principal
 
 TRIGGER_WORDS = ("send", "post", "notify", "callback")
 
-# Receivers that deduplicate can use it: the same on every attempt of one run.
-IDEMPOTENCY_HEADER = "X-Legion-Idempotency-Key"
-
 KeyName = Annotated[str, Field(min_length=1, max_length=100)]
 
 
@@ -40,16 +37,18 @@ def send(
     """POST `payload` as JSON to `url`, signed with the secret named `key` in `extensions.webhook.keys`.
 
     A 2xx answer succeeds; 4xx fails the run (the receiver refused it); 5xx, 408, 429 and network errors
-    are retried, each attempt signed afresh and carrying the run's idempotency key in
-    `X-Legion-Idempotency-Key` for receivers that deduplicate.
+    are retried, each attempt signed afresh and carrying the run's idempotency key, signed too, in
+    `X-Legion-Idempotency-Key`: a receiver that deduplicates on it sees one delivery.
     """
     configured = extension_settings("webhook")
     keys: dict[str, str] = configured["keys"] or {}
     if key not in keys:
         raise UnknownKeyError(f"no signing key '{key}' in extensions.webhook.keys (known: {sorted(keys) or 'none'})")
     body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = {**signature_headers(secret=keys[key], body=body), "Content-Type": "application/json",
-               IDEMPOTENCY_HEADER: ctx.idempotency_key}
+    # The run's idempotency key, the same on every attempt and signed with the body: a receiver (Legion's
+    # own inbound webhooks among them) recognises a retry although its timestamp and signature are new.
+    headers = {**signature_headers(secret=keys[key], body=body, idempotency_key=ctx.idempotency_key),
+               "Content-Type": "application/json"}
     http = extension_settings("http")
     limits = Limits(timeout=configured["timeout_ms"] / 1000, max_bytes=http["max_response_bytes"], max_redirects=0)
     answer = exchange(Outgoing("POST", url, headers, {}, body), limits=limits, principal=run_principal(ctx.run_id),

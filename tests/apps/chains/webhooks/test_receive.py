@@ -56,6 +56,28 @@ def test_a_replayed_request_returns_the_same_run(make_webhook: Callable[..., tup
     assert TaskRun.objects.count() == 1
 
 
+def test_a_retry_signed_afresh_with_the_same_idempotency_key_returns_the_same_run(
+    make_webhook: Callable[..., tuple[Webhook, str]]
+) -> None:
+    _, secret = make_webhook()
+    now = int(time.time())
+    first = post("deploys", *signed(secret, {"message": "once"}, timestamp=now - 5, idempotency_key="run-7"))
+    retry = post("deploys", *signed(secret, {"message": "once"}, timestamp=now, idempotency_key="run-7"))
+    other = post("deploys", *signed(secret, {"message": "once"}, timestamp=now, idempotency_key="run-8"))
+    assert first.status_code == retry.status_code == other.status_code == 202
+    assert retry.json()["replayed"] is True and retry.json()["run"]["id"] == first.json()["run"]["id"]
+    assert other.json()["replayed"] is False
+    assert TaskRun.objects.count() == 2
+
+
+def test_an_idempotency_key_is_signed_with_the_body(make_webhook: Callable[..., tuple[Webhook, str]]) -> None:
+    _, secret = make_webhook()
+    body, headers = signed(secret, {"message": "once"}, idempotency_key="run-7")
+    response = post("deploys", body, {**headers, "X-Legion-Idempotency-Key": "run-8"})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_signature"
+    assert not TaskRun.objects.exists()
+
+
 @pytest.mark.parametrize(("tamper", "code"), [
     (lambda body, headers: (body, {}), "signature_missing"),
     (lambda body, headers: (body + b" ", headers), "invalid_signature"),
