@@ -89,6 +89,7 @@ class TaskRunAdmin(admin.ModelAdmin):
     search_fields = ["id", "idempotency_key", "function__qualified_name"]
     date_hierarchy = "created_at"
     raw_id_fields = ["parent", "root", "relationship"]
+    readonly_fields = ["holder", "swept_at"]  # not editable, so shown only when named
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -18,7 +18,7 @@ class TaskRunSerializer(serializers.ModelSerializer):
         fields = [
             "id", "function", "chain", "chain_version", "relationship", "parent", "root", "idempotency_key",
             "status", "payload", "result", "error", "log", "attempts", "max_attempts", "deliveries",
-            "lost_deliveries", "triggered_by", "principal", "not_before", "created_at", "started_at",
+            "lost_deliveries", "triggered_by", "principal", "not_before", "swept_at", "created_at", "started_at",
             "finished_at", "duration_seconds",
         ]
         read_only_fields = fields

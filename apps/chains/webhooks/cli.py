@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sign = commands.add_parser("sign", help="print the signature headers for a body (to test with curl)")
     sign.add_argument("name")
     sign.add_argument("body", help="the exact request body")
+    sign.add_argument("--idempotency-key", default="",
+                      help="sign and send this key too: every request with it starts one run at most")
     sign.set_defaults(handler=webhooks_sign)
 
 
@@ -72,7 +74,8 @@ def webhooks_sign(options: dict[str, Any]) -> int:
     webhook = _get(options["name"])
     if webhook is None:
         return 1
-    headers = signature_headers(secret=webhook_secret(webhook=webhook), body=options["body"].encode())
+    headers = signature_headers(secret=webhook_secret(webhook=webhook), body=options["body"].encode(),
+                                idempotency_key=options["idempotency_key"])
     for name, value in headers.items():
         print(f"{name}: {value}")
     return 0

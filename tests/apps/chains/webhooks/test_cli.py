@@ -23,3 +23,13 @@ def test_webhooks_add_prints_the_secret_and_sign_prints_valid_headers(
     assert legion("webhooks", "sign", "deploys", '{"message": "hi"}') == 0
     headers = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
     check_signature(secret=secret, headers=headers, body=b'{"message": "hi"}', window_seconds=60)
+
+
+def test_webhooks_sign_can_sign_an_idempotency_key_too(operator: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert legion("webhooks", "add", "deploys", "core.basic.log", "--as", "ops") == 0
+    secret = capsys.readouterr().out.split("secret (shown once): ")[1].strip()
+    assert legion("webhooks", "sign", "deploys", "{}", "--idempotency-key", "deploy-42") == 0
+    headers = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
+    assert headers["X-Legion-Idempotency-Key"] == "deploy-42"
+    identity = check_signature(secret=secret, headers=headers, body=b"{}", window_seconds=60)
+    assert identity.startswith("key-")
