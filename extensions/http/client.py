@@ -33,6 +33,10 @@ class TooManyRedirects(PermanentError):
     code = "too_many_redirects"
 
 
+class HttpStatusError(PermanentError):
+    code = "http_status"
+
+
 @dataclass(frozen=True)
 class Limits:
     timeout: float  # seconds for the whole exchange
@@ -56,6 +60,16 @@ class HttpResponse(TypedDict):
     body: str
     json: Any  # the body parsed, when the response says it is JSON
     redirects: int
+
+
+def check_status(answer: HttpResponse, *, refused_from: int = 400,
+                 refused: type[PermanentError] = HttpStatusError) -> None:
+    """Raise unless the answer is a success: 408, 429 and 5xx as an error the run retries, any other status
+    from `refused_from` on as `refused`, which fails the run."""
+    if answer["status"] in (408, 429) or answer["status"] >= 500:
+        raise RuntimeError(f"{answer['url']} answered {answer['status']}")
+    if answer["status"] >= refused_from:
+        raise refused(f"{answer['url']} answered {answer['status']}")
 
 
 def exchange(outgoing: Outgoing, *, limits: Limits, principal: Any, follow_redirects: bool = True,

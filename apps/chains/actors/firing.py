@@ -25,10 +25,9 @@ from apps.chains.actors.base import ActorSnapshot
 from apps.chains.actors.models import ActorState
 from apps.chains.models import FINISHED, Chain, RunStatus, TaskRun
 from apps.chains.services.advance import FanoutLimitError, children_build
-from apps.chains.services.chains import chain_functions
 from apps.chains.services.dispatch import run_publish_on_commit
 from apps.chains.services.limits import check_json_size
-from apps.chains.services.targets import target_function, target_trigger
+from apps.chains.services.targets import target_function, target_functions, target_trigger
 from apps.core.errors import ApplicationError
 from apps.rbac.models import Principal
 from apps.runners.definitions import RunContext
@@ -100,7 +99,7 @@ def actor_fired(*, actor_id: int, run: TaskRun) -> None:
 def actor_call(*, actor: ActorSnapshot) -> Call:
     """Call the function (a chain's entry function) here, as the actor's principal; nothing is recorded yet."""
     function, chain = actor_target(actor=actor)
-    functions = chain_functions(chain=chain) if chain is not None else [target_function(function=function, chain=None)]
+    functions = target_functions(function=function, chain=chain)
     entry = functions[0]
     principal = actor_principal(actor=actor)
     check_functions_execute(principal=principal, functions=functions)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,12 @@ from apps.chains.spool.publisher import publisher
 logger = logging.getLogger("legion.schedules.beat")
 
 RETRY_AFTER_ERROR = timedelta(seconds=5)
+# The leading beat's housekeeping: what, the setting holding its threshold in seconds, and the chore.
+CHORES: tuple[tuple[str, str, Callable[[int], int]], ...] = (
+    ("re-send stale fires", "schedules.redispatch_after_seconds",
+     lambda after: fires_redispatch(older_than_seconds=after)),
+    ("sweep stalled runs", "chains.sweep_after_seconds", lambda after: runs_sweep(after_seconds=after)),
+)
 
 
 class TickSchedule(schedules.BaseSchedule):
@@ -175,13 +182,8 @@ class LegionScheduler(DatabaseScheduler):
 
     def _housekeeping(self) -> None:
         """Each chore every half its threshold: re-send fires no worker settled, publish stalled runs again."""
-        chores = (
-            ("re-send stale fires", "schedules.redispatch_after_seconds",
-             lambda after: fires_redispatch(older_than_seconds=after)),
-            ("sweep stalled runs", "chains.sweep_after_seconds", lambda after: runs_sweep(after_seconds=after)),
-        )
         now = time.monotonic()
-        for what, setting, chore in chores:
+        for what, setting, chore in CHORES:
             if now < self._chores_due.get(what, 0.0):
                 continue
             after = settings.CONFIG[setting]

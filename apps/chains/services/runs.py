@@ -1,11 +1,12 @@
 """Task runs: triggering a function or a chain, executing a run exactly once, cancelling.
 
 Execution contract (`run_execute`): the Celery message names a run id and may arrive more than once
-(late acknowledgement redelivers after a worker dies; the spool may replay). Only a queued run is
-claimed; a duplicate is turned away while the run's holder (services/holders.py) is alive; a finished
-run is left as it is; a run found `running` without a live holder was lost with its worker, which
-counts against `runners.max_deliveries` before the run is dead-lettered. The function itself may therefore run more
-than once for one run: it receives the run's idempotency key to make external effects happen once.
+(late acknowledgement redelivers after a worker dies; the spool and the sweeper may replay). Only a
+queued run is claimed; a duplicate is turned away while the run's holder (services/holders.py) is
+alive; a finished run is left as it is; a run found `running` without a live holder was lost with its
+worker, which counts against `runners.max_deliveries` before the run is dead-lettered. The function
+itself may therefore run more than once for one run: it receives the run's idempotency key to make
+external effects happen once.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.chains.models import Chain, TaskRun
-from apps.chains.services.chains import chain_entry_function
+from apps.chains.services.chains import chain_entry_function, chain_functions
 from apps.chains.services.limits import check_json_size
 from apps.chains.services.runs import chain_trigger, run_trigger
 from apps.core.errors import ApplicationError
@@ -44,10 +44,15 @@ def target_by_name(function_name: str | None, chain_name: str | None) -> tuple[F
 
 def target_function(*, function: Function | None, chain: Chain | None) -> Function:
     """The function a target runs first: the function itself, or the chain's entry function."""
+    return target_functions(function=function, chain=chain)[0]
+
+
+def target_functions(*, function: Function | None, chain: Chain | None) -> list[Function]:
+    """Every function a target may execute, the one it runs first at the head (what starting it authorizes)."""
     if chain is not None:
-        return chain_entry_function(chain=chain)
+        return chain_functions(chain=chain)
     assert function is not None
-    return function
+    return [function]
 
 
 def target_trigger(

@@ -89,8 +89,8 @@ class Publisher:
     def batch(self) -> Iterator[Batch]:
         """Send messages as they come and wait for the broker's confirms once, on leaving the block.
 
-        The caller's work inside the block (a finishing step's database write) overlaps the broker's;
-        a message the broker refuses or does not confirm in time is spooled then.
+        A fan-out's children wait for one round of confirms, not one each; a message the broker refuses
+        or does not confirm in time is spooled then.
         """
         batch = Batch(self)
         try:

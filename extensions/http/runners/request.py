@@ -9,7 +9,7 @@ from pydantic import Field
 
 from apps.runners.definitions import PermanentError, RunContext, runner_function
 from apps.runners.extension_settings import extension_settings
-from extensions.http.client import HttpResponse, Limits, Outgoing, exchange
+from extensions.http.client import HttpResponse, Limits, Outgoing, check_status, exchange
 from extensions.http.guard import run_principal
 
 TRIGGER_WORDS = ("request", "get", "post", "fetch", "download", "call")
@@ -18,10 +18,6 @@ Url = Annotated[str, Field(min_length=1, max_length=8192)]
 Seconds = Annotated[float, Field(gt=0, le=3600)]
 Bytes = Annotated[int, Field(gt=0)]
 Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-class HttpStatusError(PermanentError):
-    code = "http_status"
 
 
 @runner_function(idempotent=True, risk_tier="standard", trigger_words=("get", "fetch", "download"),
@@ -93,12 +89,5 @@ def _request(ctx: RunContext, outgoing: Outgoing, timeout_seconds: float | None,
                       ca_file=configured["ca_file"])
     ctx.log(f"{outgoing.method} {answer['url']} -> {answer['status']}")
     if fail_on_status:
-        _check_status(answer)
+        check_status(answer)
     return answer
-
-
-def _check_status(answer: HttpResponse) -> None:
-    if answer["status"] in (408, 429) or answer["status"] >= 500:
-        raise RuntimeError(f"{answer['url']} answered {answer['status']}")
-    if answer["status"] >= 400:
-        raise HttpStatusError(f"{answer['url']} answered {answer['status']}")

@@ -10,7 +10,7 @@ from pydantic import Field
 from apps.chains.webhooks.signatures import signature_headers
 from apps.runners.definitions import PermanentError, RunContext, runner_function
 from apps.runners.extension_settings import extension_settings
-from extensions.http.client import HttpResponse, Limits, Outgoing, exchange
+from extensions.http.client import HttpResponse, Limits, Outgoing, check_status, exchange
 from extensions.http.guard import run_principal
 
 TRIGGER_WORDS = ("send", "post", "notify", "callback")
@@ -54,8 +54,5 @@ def send(
     answer = exchange(Outgoing("POST", url, headers, {}, body), limits=limits, principal=run_principal(ctx.run_id),
                       follow_redirects=False, ca_file=http["ca_file"])
     ctx.log(f"webhook to {answer['url']} signed with '{key}' -> {answer['status']}")
-    if answer["status"] in (408, 429) or answer["status"] >= 500:
-        raise RuntimeError(f"{answer['url']} answered {answer['status']}")
-    if answer["status"] >= 300:
-        raise WebhookRejectedError(f"{answer['url']} answered {answer['status']}")
+    check_status(answer, refused_from=300, refused=WebhookRejectedError)  # redirects are not followed: refused
     return answer
