@@ -11,7 +11,7 @@ from proxy.errors import BREAKER_FAILURES, ErrorKind, ProxyError
 from proxy.ledger import AttemptRecord, RequestEvent
 from proxy.router.candidates import Lane, Pins
 from proxy.runtime import Runtime
-from proxy.types import Caller, RouteInfo, Usage
+from proxy.types import Caller, ChatRequest, RouteInfo, Usage
 
 SKIPPED_OPEN = "skipped_open"
 SKIPPED_BUSY = "skipped_busy"
@@ -71,6 +71,7 @@ class Escalation:
 
     ctx: RequestContext
     lanes: list[Lane]
+    request: ChatRequest | None = None  # what the route reports on (clamped max_tokens, dropped fields)
     position: int = 0
     tried: list[Lane] = field(default_factory=list)
     errors: list[ProxyError] = field(default_factory=list)
@@ -138,8 +139,12 @@ class Escalation:
             await self.ctx.runtime.breakers.failure(lane.provider.name, hold=hold)
 
     def route(self, lane: Lane, *, served_by: tuple[str, ...] = (), continued: bool = False) -> RouteInfo:
+        request, limit = self.request, lane.model.max_output
+        clamped = limit if request is not None and request.max_tokens and request.max_tokens > limit else None
+        dropped = request.native.dropped_by(lane.provider.family) if request and request.native else ()
         return RouteInfo(provider=lane.provider.name, model=lane.model.id, tier=lane.tier, attempts=len(self.tried),
-                         failovers=len(self.tried) - 1, served_by=served_by or (lane.key,), continued=continued)
+                         failovers=len(self.tried) - 1, served_by=served_by or (lane.key,), continued=continued,
+                         max_tokens=clamped, dropped=dropped)
 
     def exhausted(self) -> ProxyError:
         """The error to report when no lane is left: the shared cause when there is one, else a 503 listing all."""

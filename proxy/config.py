@@ -27,6 +27,7 @@ _DEFAULT_URL = {
     "openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com",
     "ollama": "http://127.0.0.1:11434",
 }
+_FAMILY = {"openai": "openai", "openai_compatible": "openai", "anthropic": "anthropic"}
 _DEFAULT_TIER = {"openai": "frontier", "anthropic": "frontier", "ollama": "local", "openai_compatible": "fleet"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -110,6 +111,11 @@ class ProviderSpec(BaseModel):
 
     def tier_of(self, model: ModelSpec) -> str:
         return model.tier or self.tier or _DEFAULT_TIER[self.kind]
+
+    @property
+    def family(self) -> str | None:
+        """The client wire family whose native fields this provider takes verbatim (see proxy.types.Native)."""
+        return _FAMILY.get(self.kind)
 
 
 @dataclass(frozen=True)

@@ -114,16 +114,21 @@ def route_headers(route: RouteInfo | None) -> list[tuple[bytes, bytes]]:
     """What is known when the response starts; the final chunk or message_delta carries the rest."""
     if route is None:
         return []
-    return [(b"x-legion-provider", route.provider.encode()), (b"x-legion-model", route.model.encode()),
-            (b"x-legion-tier", route.tier.encode()), (b"x-legion-attempts", str(route.attempts).encode()),
-            (b"x-legion-failover", b"true" if route.failovers else b"false")]
+    headers = [(b"x-legion-provider", route.provider.encode()), (b"x-legion-model", route.model.encode()),
+               (b"x-legion-tier", route.tier.encode()), (b"x-legion-attempts", str(route.attempts).encode()),
+               (b"x-legion-failover", b"true" if route.failovers else b"false")]
+    if route.max_tokens is not None:
+        headers.append((b"x-legion-max-tokens-clamped", str(route.max_tokens).encode()))
+    if route.dropped:
+        headers.append((b"x-legion-dropped-fields", ",".join(route.dropped).encode()))
+    return headers
 
 
 class ChatConsumer(ProxyConsumer):
     """`POST /v1/chat/completions` (OpenAI dialect) and `POST /v1/messages` (Anthropic dialect)."""
 
     async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
-        request = self.dialect.chat_parse(body, runtime.limits)
+        request = self.dialect.chat_parse(body, runtime.limits, self.headers)
         ctx = self.context(runtime, caller)
         if not request.stream:
             response, route = await chat_complete(ctx, request)
@@ -193,7 +198,7 @@ class CountTokensConsumer(ProxyConsumer):
     endpoint = "messages.count_tokens"
 
     async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
-        request = ANTHROPIC.chat_parse(body, runtime.limits, counting=True)
+        request = ANTHROPIC.chat_parse(body, runtime.limits, self.headers, counting=True)
         tokens, counted = await tokens_count(self.context(runtime, caller), request)
         await self.send_json(200, {"input_tokens": tokens},
                              [(b"x-legion-token-source", b"provider" if counted else b"estimated")])

@@ -51,10 +51,9 @@ def _reported(ctx: RequestContext) -> Iterator[None]:
         ctx.finish()
 
 
-async def _first_answer(ctx: RequestContext, lanes: list[Lane],
+async def _first_answer(ctx: RequestContext, escalation: Escalation,
                         call: Callable[[Provider, Lane], Awaitable[T]]) -> tuple[T, RouteInfo]:
-    """The first whole answer along `lanes`; retryable failures move on, others are raised as they are."""
-    escalation = Escalation(ctx, lanes)
+    """The first whole answer along the escalation's lanes; retryable failures move on, others are raised."""
     while (lane := await escalation.next()) is not None:
         started = time.monotonic()
         try:
@@ -79,14 +78,16 @@ async def chat_complete(ctx: RequestContext, request: ChatRequest) -> tuple[Chat
     ctx.event.requested_model = request.model
     with _reported(ctx):
         lanes = ctx.runtime.catalog.chat_plan(request, pins=ctx.pins, caller=ctx.caller)
-        return await _first_answer(ctx, lanes, lambda provider, lane: provider.complete(request, lane.model))
+        return await _first_answer(ctx, Escalation(ctx, lanes, request),
+                                   lambda provider, lane: provider.complete(request, lane.model))
 
 
 async def embed(ctx: RequestContext, request: EmbedRequest) -> EmbedResponse:
     ctx.event.requested_model = request.model
     with _reported(ctx):
         lanes = ctx.runtime.catalog.embed_plan(request.model, pins=ctx.pins, caller=ctx.caller)
-        result, _ = await _first_answer(ctx, lanes, lambda provider, lane: provider.embed(request, lane.model))
+        result, _ = await _first_answer(ctx, Escalation(ctx, lanes),
+                                        lambda provider, lane: provider.embed(request, lane.model))
         return result
 
 
@@ -109,7 +110,7 @@ async def chat_stream(ctx: RequestContext, request: ChatRequest) -> AsyncIterato
     """
     ctx.event.requested_model, ctx.event.stream = request.model, True
     with _reported(ctx):
-        escalation = Escalation(ctx, ctx.runtime.catalog.chat_plan(request, pins=ctx.pins, caller=ctx.caller))
+        escalation = Escalation(ctx, ctx.runtime.catalog.chat_plan(request, pins=ctx.pins, caller=ctx.caller), request)
         answer = _Answer()
         while (lane := await escalation.next()) is not None:
             async for event in _attempt(ctx, escalation, lane, request, answer):

@@ -13,9 +13,15 @@ from apps.rbac.decisions import PolicyData, policies_evaluate
 # and validation already happened in the dialect that produced them.
 
 
+# `cache` on a part or tool is the client's prompt-cache breakpoint (Anthropic's `cache_control` object), kept
+# verbatim: moving or rewriting one would make the provider's cached prefix miss.
+Cache = Mapping[str, Any] | None
+
+
 @dataclass(slots=True, frozen=True)
 class TextPart:
     text: str
+    cache: Cache = None
     type: Literal["text"] = "text"
 
 
@@ -26,6 +32,7 @@ class ImagePart:
     media_type: str = ""
     data: str = ""
     url: str = ""
+    cache: Cache = None
     type: Literal["image"] = "image"
 
 
@@ -36,6 +43,7 @@ class ToolUsePart:
     id: str
     name: str
     input: Mapping[str, Any]
+    cache: Cache = None
     type: Literal["tool_use"] = "tool_use"
 
 
@@ -44,6 +52,7 @@ class ToolResultPart:
     tool_use_id: str
     content: tuple[TextPart | ImagePart, ...]
     is_error: bool = False
+    cache: Cache = None
     type: Literal["tool_result"] = "tool_result"
 
     @property
@@ -61,12 +70,16 @@ class ThinkingPart:
 
 
 Part = TextPart | ImagePart | ToolUsePart | ToolResultPart | ThinkingPart
-Role = Literal["user", "assistant"]
+Role = Literal["system", "user", "assistant"]
 
 
 @dataclass(slots=True, frozen=True)
 class Message:
-    """One turn. Tool results travel in user turns (as Anthropic does); OpenAI's `tool` role maps onto that."""
+    """One turn. Tool results travel in user turns (as Anthropic does); OpenAI's `tool` role maps onto that.
+
+    A `system` message here is one the client put in the middle of the conversation (an agent's reminder); it
+    stays where it is. A leading system prompt is never a message: it is `ChatRequest.system`.
+    """
 
     role: Role
     content: tuple[Part, ...]
@@ -81,6 +94,8 @@ class Tool:
     name: str
     description: str
     input_schema: Mapping[str, Any]
+    cache: Cache = None
+    native: Mapping[str, Any] | None = None  # a dialect's extra tool fields, for providers of its family only
 
 
 @dataclass(slots=True, frozen=True)
@@ -101,10 +116,31 @@ class ResponseFormat:
 
 
 @dataclass(slots=True, frozen=True)
+class Native:
+    """What only providers of one wire family understand, kept verbatim from a client of that family.
+
+    `fields` are allow-listed top-level request fields (see each dialect), `betas` Anthropic's `anthropic-beta`
+    values. A provider of `family` sends them as they came; any other provider leaves them out, and the route
+    reports each field it left out, so the degradation is explicit.
+    """
+
+    family: Literal["openai", "anthropic"]
+    fields: Mapping[str, Any]
+    betas: tuple[str, ...] = ()
+    translated: frozenset[str] = frozenset()  # fields the canonical request also carries in its own terms
+
+    def dropped_by(self, family: str | None) -> tuple[str, ...]:
+        """The fields a provider of `family` leaves out without an equivalent."""
+        if family == self.family:
+            return ()
+        return tuple(key for key in self.fields if key not in self.translated)
+
+
+@dataclass(slots=True, frozen=True)
 class ChatRequest:
     model: str
     messages: tuple[Message, ...]
-    system: str = ""
+    system: tuple[TextPart, ...] = ()
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice = ToolChoice()
     max_tokens: int | None = None
@@ -116,6 +152,11 @@ class ChatRequest:
     response_format: ResponseFormat | None = None
     thinking_budget: int | None = None
     user: str = ""
+    native: Native | None = None
+
+    @property
+    def system_text(self) -> str:
+        return "\n\n".join(block.text for block in self.system if block.text)
 
     @property
     def has_images(self) -> bool:
@@ -143,18 +184,30 @@ class EmbedResponse:
 
 @dataclass(slots=True, frozen=True)
 class Usage:
-    """Token counts; `reported` is False when the proxy estimated them because the provider did not say."""
+    """Token counts; `reported` is False when the proxy estimated them because the provider did not say.
+
+    `input_tokens` counts the whole prompt (OpenAI's sense); the cache counts are the parts of it read from or
+    written to the provider's prompt cache (Anthropic reports input net of them, and its renderer subtracts).
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     reported: bool = True
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
             self.reported and other.reported,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_creation_tokens + other.cache_creation_tokens,
         )
+
+    @property
+    def uncached_input_tokens(self) -> int:
+        return max(0, self.input_tokens - self.cache_read_tokens - self.cache_creation_tokens)
 
 
 class StopReason(enum.StrEnum):
@@ -239,13 +292,20 @@ class RouteInfo:
     failovers: int
     served_by: tuple[str, ...] = ()
     continued: bool = False
+    max_tokens: int | None = None  # set when the request's max_tokens was clamped to the model's limit
+    dropped: tuple[str, ...] = ()  # client fields this provider cannot take, left out (see Native)
 
     def as_metadata(self) -> dict[str, Any]:
-        return {
+        meta: dict[str, Any] = {
             "provider": self.provider, "model": self.model, "tier": self.tier, "attempts": self.attempts,
             "failover": self.failovers > 0, "failovers": self.failovers, "served_by": list(self.served_by),
             "continued": self.continued,
         }
+        if self.max_tokens is not None:
+            meta["max_tokens_clamped_to"] = self.max_tokens
+        if self.dropped:
+            meta["dropped_fields"] = list(self.dropped)
+        return meta
 
 
 @dataclass(slots=True, frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from proxy.dialects.fields import (
@@ -20,6 +22,7 @@ from proxy.dialects.fields import (
 from proxy.errors import ErrorKind, ProxyError, invalid
 from proxy.streaming.sse import KEEPALIVE, sse_event
 from proxy.types import (
+    Cache,
     ChatRequest,
     ChatResponse,
     ClientEvent,
@@ -27,7 +30,9 @@ from proxy.types import (
     ImagePart,
     KeepAlive,
     Message,
+    Native,
     Part,
+    ResponseFormat,
     RouteInfo,
     Started,
     StopReason,
@@ -40,12 +45,21 @@ from proxy.types import (
     ToolChoice,
     ToolResultPart,
     ToolUsePart,
+    Usage,
 )
 
 STOP = {
     StopReason.END: "end_turn", StopReason.LENGTH: "max_tokens", StopReason.STOP_SEQUENCE: "stop_sequence",
     StopReason.TOOL_USE: "tool_use", StopReason.REFUSAL: "refusal",
 }
+# Anthropic request fields Legion has no canonical form for, forwarded verbatim to Anthropic upstreams and left
+# out (and reported) elsewhere. The one list of them: a field not here is ignored, as the API ignores none.
+NATIVE_FIELDS = ("thinking", "output_config", "context_management", "container", "mcp_servers", "service_tier",
+                 "top_k", "inference_geo")
+TRANSLATED = frozenset({"thinking", "output_config"})  # into the thinking budget and the response format
+NATIVE_TOOL_FIELDS = ("strict", "defer_loading", "input_examples", "eager_input_streaming")
+# `output_config.effort` as a thinking budget for providers that take one (adaptive thinking elsewhere).
+EFFORT_BUDGET = {"low": 1024, "medium": 4096, "high": 16384, "max": 32768}
 ERROR_TYPE = {
     ErrorKind.UNAUTHORIZED: "authentication_error", ErrorKind.FORBIDDEN: "permission_error",
     ErrorKind.NOT_FOUND: "not_found_error", ErrorKind.REQUEST_TOO_LARGE: "invalid_request_error",
@@ -57,17 +71,16 @@ ERROR_TYPE = {
 class AnthropicDialect:
     name = "anthropic"
 
-    def chat_parse(self, body: bytes, limits: Limits, *, counting: bool = False) -> ChatRequest:
+    def chat_parse(self, body: bytes, limits: Limits, headers: Mapping[str, str] | None = None, *,
+                   counting: bool = False) -> ChatRequest:
         """`counting` parses a count_tokens body, which has no max_tokens and never streams."""
         data = body_decode(body, limits)
         model = required(data, "model", str)
         max_tokens = positive_int(data, "max_tokens")
         if max_tokens is None and not counting:
             raise invalid("'max_tokens' is required", param="max_tokens")
-        thinking = optional(data, "thinking", dict)
-        budget = None
-        if thinking and thinking.get("type") == "enabled":
-            budget = required(thinking, "budget_tokens", int, "thinking")
+        output = optional(data, "output_config", dict) or {}
+        fmt = _output_format(output)
         return ChatRequest(
             model=model,
             messages=_messages(messages_list(data, limits)),
@@ -80,8 +93,10 @@ class AnthropicDialect:
             stop=stop_list(data.get("stop_sequences"), "stop_sequences"),
             stream=not counting and bool(optional(data, "stream", bool)),
             include_usage=True,
-            thinking_budget=budget,
+            response_format=fmt,
+            thinking_budget=_thinking_budget(optional(data, "thinking", dict), output),
             user=str((optional(data, "metadata", dict) or {}).get("user_id") or ""),
+            native=_native(data, headers or {}),
         )
 
     def chat_render(self, response: ChatResponse, route: RouteInfo) -> dict[str, Any]:
@@ -93,7 +108,7 @@ class AnthropicDialect:
             "content": [block for part in response.content if (block := _block(part)) is not None],
             "stop_reason": STOP[response.stop_reason],
             "stop_sequence": response.stop_sequence,
-            "usage": {"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens},
+            "usage": usage_render(response.usage),
             "legion": route.as_metadata(),
         }
 
@@ -177,10 +192,17 @@ class AnthropicStreamRenderer:
         out += sse_event("message_delta", {
             "type": "message_delta",
             "delta": {"stop_reason": STOP[event.stop_reason], "stop_sequence": event.stop_sequence},
-            "usage": {"input_tokens": event.usage.input_tokens, "output_tokens": event.usage.output_tokens},
+            "usage": usage_render(event.usage),
             "legion": event.route.as_metadata(),
         })
         return out + sse_event("message_stop", {"type": "message_stop"})
+
+
+def usage_render(usage: Usage) -> dict[str, int]:
+    """Anthropic counts input net of the prompt cache, and the cache's reads and writes apart."""
+    return {"input_tokens": usage.uncached_input_tokens, "output_tokens": usage.output_tokens,
+            "cache_read_input_tokens": usage.cache_read_tokens,
+            "cache_creation_input_tokens": usage.cache_creation_tokens}
 
 
 def _block(part: Part) -> dict[str, Any] | None:
@@ -193,18 +215,62 @@ def _block(part: Part) -> dict[str, Any] | None:
     return None
 
 
-def _system(raw: Any) -> str:
+def _native(data: Mapping[str, Any], headers: Mapping[str, str]) -> Native | None:
+    """The allow-listed Anthropic-only fields and the `anthropic-beta` list, for Anthropic upstreams."""
+    fields = {key: data[key] for key in NATIVE_FIELDS if data.get(key) is not None}
+    thinking = fields.get("thinking")
+    if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "disabled"):
+        del fields["thinking"]  # the canonical budget renders these exactly
+    betas = tuple(b.strip() for b in headers.get("anthropic-beta", "").split(",") if b.strip())
+    if not fields and not betas:
+        return None
+    return Native("anthropic", fields, betas, translated=TRANSLATED)
+
+
+def _thinking_budget(thinking: dict[str, Any] | None, output: Mapping[str, Any]) -> int | None:
+    """The canonical budget: `enabled` says it, `adaptive` takes it from `output_config.effort`."""
+    if thinking is None:
+        return None
+    kind = required(thinking, "type", str, "thinking")
+    if kind == "enabled":
+        return int(required(thinking, "budget_tokens", int, "thinking"))
+    if kind == "adaptive":
+        effort = output.get("effort") or "high"
+        if effort not in EFFORT_BUDGET:
+            raise invalid(f"'output_config.effort' must be one of {', '.join(EFFORT_BUDGET)}, got '{effort}'",
+                          param="output_config.effort")
+        return EFFORT_BUDGET[effort]
+    if kind == "disabled":
+        return None
+    raise invalid(f"'thinking.type' must be enabled, adaptive or disabled, got '{kind}'", param="thinking.type")
+
+
+def _output_format(output: Mapping[str, Any]) -> ResponseFormat | None:
+    fmt = optional(output, "format", dict, "output_config")
+    if fmt is None:
+        return None
+    if fmt.get("type") != "json_schema":
+        raise invalid("'output_config.format.type' must be json_schema", param="output_config.format.type")
+    return ResponseFormat("json_schema", schema=required(fmt, "schema", dict, "output_config.format"))
+
+
+def _cache(block: Mapping[str, Any], path: str) -> Cache:
+    return optional(block, "cache_control", dict, path)
+
+
+def _system(raw: Any) -> tuple[TextPart, ...]:
     if raw is None:
-        return ""
+        return ()
     if isinstance(raw, str):
-        return raw
+        return (TextPart(raw),) if raw else ()
     if isinstance(raw, list):
-        texts = []
+        blocks = []
         for index, block in enumerate(raw):
+            path = f"system[{index}]"
             if not isinstance(block, dict) or block.get("type") != "text":
-                raise invalid(f"'system[{index}]' must be a text block", param=f"system[{index}]")
-            texts.append(required(block, "text", str, f"system[{index}]"))
-        return "\n\n".join(texts)
+                raise invalid(f"'{path}' must be a text block", param=path)
+            blocks.append(TextPart(required(block, "text", str, path), _cache(block, path)))
+        return tuple(blocks)
     raise invalid("'system' must be a string or an array of text blocks", param="system")
 
 
@@ -215,8 +281,8 @@ def _messages(raw: list[Any]) -> tuple[Message, ...]:
         if not isinstance(item, dict):
             raise invalid(f"'{path}' must be an object", param=path)
         role = required(item, "role", str, path)
-        if role not in ("user", "assistant"):
-            raise invalid(f"'{path}.role' must be user or assistant, got '{role}'", param=f"{path}.role")
+        if role not in ("user", "assistant", "system"):
+            raise invalid(f"'{path}.role' must be user, assistant or system, got '{role}'", param=f"{path}.role")
         content = item.get("content")
         if isinstance(content, str):
             parts: tuple[Part, ...] = (TextPart(content),)
@@ -225,6 +291,8 @@ def _messages(raw: list[Any]) -> tuple[Message, ...]:
         else:
             raise invalid(f"'{path}.content' must be a string or a non-empty array of blocks",
                           param=f"{path}.content")
+        if role == "system" and not all(isinstance(part, TextPart) for part in parts):
+            raise invalid(f"'{path}.content' of a system message must be text", param=f"{path}.content")
         messages.append(Message(role, parts or (TextPart(""),)))
     return tuple(messages)
 
@@ -234,17 +302,18 @@ def _part(block: Any, path: str) -> Part | None:
         raise invalid(f"'{path}' must be an object", param=path)
     kind = required(block, "type", str, path)
     if kind == "text":
-        return TextPart(required(block, "text", str, path))
+        return TextPart(required(block, "text", str, path), _cache(block, path))
     if kind == "image":
-        return _image(required(block, "source", dict, path), f"{path}.source")
+        return _image(required(block, "source", dict, path), f"{path}.source", _cache(block, path))
     if kind == "tool_use":
         return ToolUsePart(id=required(block, "id", str, path), name=required(block, "name", str, path),
-                           input=required(block, "input", dict, path))
+                           input=required(block, "input", dict, path), cache=_cache(block, path))
     if kind == "tool_result":
         return ToolResultPart(
             tool_use_id=required(block, "tool_use_id", str, path),
             content=_result_content(block.get("content"), f"{path}.content"),
             is_error=bool(optional(block, "is_error", bool, path)),
+            cache=_cache(block, path),
         )
     if kind == "thinking":
         return ThinkingPart(required(block, "thinking", str, path), optional(block, "signature", str, path) or "")
@@ -253,12 +322,13 @@ def _part(block: Any, path: str) -> Part | None:
     raise invalid(f"'{path}.type' '{kind}' is not supported", param=f"{path}.type")
 
 
-def _image(source: dict[str, Any], path: str) -> ImagePart:
+def _image(source: dict[str, Any], path: str, cache: Cache) -> ImagePart:
     kind = required(source, "type", str, path)
     if kind == "base64":
-        return ImagePart(media_type=required(source, "media_type", str, path), data=required(source, "data", str, path))
+        return ImagePart(media_type=required(source, "media_type", str, path), data=required(source, "data", str, path),
+                         cache=cache)
     if kind == "url":
-        return ImagePart(url=required(source, "url", str, path))
+        return ImagePart(url=required(source, "url", str, path), cache=cache)
     raise invalid(f"'{path}.type' must be base64 or url", param=f"{path}.type")
 
 
@@ -289,7 +359,9 @@ def _tools(raw: list[Any], limits: Limits) -> tuple[Tool, ...]:
             raise invalid(f"'{path}.type' '{item['type']}': server tools are not supported", param=f"{path}.type")
         if "input_schema" not in item:
             raise invalid(f"'{path}.input_schema' is required", param=f"{path}.input_schema")
-        tools.append(tool_build(item.get("name"), item.get("description"), item.get("input_schema"), path))
+        tool = tool_build(item.get("name"), item.get("description"), item.get("input_schema"), path)
+        native = {key: item[key] for key in NATIVE_TOOL_FIELDS if item.get(key) is not None}
+        tools.append(dataclasses.replace(tool, cache=_cache(item, path), native=native or None))
     names = [tool.name for tool in tools]
     if len(set(names)) != len(names):
         raise invalid("tool names must be unique", param="tools")

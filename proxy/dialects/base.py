@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from proxy.dialects.fields import Limits
@@ -20,7 +21,7 @@ class StreamRenderer(Protocol):
 class Dialect(Protocol):
     name: str
 
-    def chat_parse(self, body: bytes, limits: Limits) -> ChatRequest: ...
+    def chat_parse(self, body: bytes, limits: Limits, headers: Mapping[str, str] | None = None) -> ChatRequest: ...
 
     def chat_render(self, response: ChatResponse, route: RouteInfo) -> dict[str, Any]: ...
 

@@ -7,6 +7,7 @@ import json
 import struct
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from proxy.dialects.fields import (
@@ -34,6 +35,7 @@ from proxy.types import (
     ImagePart,
     KeepAlive,
     Message,
+    Native,
     Part,
     ResponseFormat,
     RouteInfo,
@@ -48,6 +50,7 @@ from proxy.types import (
     ToolChoice,
     ToolResultPart,
     ToolUsePart,
+    Usage,
 )
 
 FINISH = {
@@ -56,6 +59,10 @@ FINISH = {
 }
 # OpenAI has no thinking budget, only an effort; these are the budgets the other providers receive.
 EFFORT_BUDGET = {"minimal": 512, "low": 1024, "medium": 4096, "high": 16384}
+# OpenAI request fields with no canonical form, forwarded verbatim to OpenAI-family upstreams (OpenAI, vLLM,
+# llama.cpp) and left out, reported, elsewhere. `prompt_cache_key` is OpenAI's prompt-caching control.
+NATIVE_FIELDS = ("prompt_cache_key", "prompt_cache_retention", "parallel_tool_calls", "seed", "presence_penalty",
+                 "frequency_penalty", "service_tier", "safety_identifier", "verbosity", "metadata", "store")
 ERROR_TYPE = {
     ErrorKind.UNAUTHORIZED: "authentication_error", ErrorKind.FORBIDDEN: "permission_error",
     ErrorKind.RATE_LIMITED: "rate_limit_error", ErrorKind.NOT_FOUND: "not_found_error",
@@ -65,7 +72,7 @@ ERROR_TYPE = {
 class OpenAIDialect:
     name = "openai"
 
-    def chat_parse(self, body: bytes, limits: Limits) -> ChatRequest:
+    def chat_parse(self, body: bytes, limits: Limits, headers: Mapping[str, str] | None = None) -> ChatRequest:
         data = body_decode(body, limits)
         model = required(data, "model", str)
         system, messages = _messages(messages_list(data, limits))
@@ -92,6 +99,7 @@ class OpenAIDialect:
             response_format=_response_format(optional(data, "response_format", dict)),
             thinking_budget=EFFORT_BUDGET[effort] if effort else None,
             user=optional(data, "user", str) or "",
+            native=native_fields(data, NATIVE_FIELDS),
         )
 
     def chat_render(self, response: ChatResponse, route: RouteInfo) -> dict[str, Any]:
@@ -109,7 +117,7 @@ class OpenAIDialect:
             "model": response.model,
             "choices": [{"index": 0, "message": message, "finish_reason": FINISH[response.stop_reason],
                          "logprobs": None}],
-            "usage": _usage(response.usage.input_tokens, response.usage.output_tokens),
+            "usage": usage_render(response.usage),
             "legion": route.as_metadata(),
         }
 
@@ -175,7 +183,7 @@ class OpenAIStreamRenderer:
         if self.include_usage:
             out += sse_data({
                 "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
-                "choices": [], "usage": _usage(event.usage.input_tokens, event.usage.output_tokens),
+                "choices": [], "usage": usage_render(event.usage),
             })
         return out + b"data: [DONE]\n\n"
 
@@ -183,16 +191,27 @@ class OpenAIStreamRenderer:
 _CHUNK_TAIL = b',"finish_reason":null,"logprobs":null}]}\n\n'
 
 
-def _usage(prompt: int, completion: int) -> dict[str, int]:
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+def usage_render(usage: Usage) -> dict[str, Any]:
+    """OpenAI counts cached prompt tokens inside `prompt_tokens` and names them apart in the details."""
+    return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
+            "total_tokens": usage.input_tokens + usage.output_tokens,
+            "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens}}
+
+
+def native_fields(data: Mapping[str, Any], names: tuple[str, ...]) -> Native | None:
+    """The allow-listed OpenAI-only fields present in `data`, for OpenAI-family upstreams."""
+    fields = {key: data[key] for key in names if data.get(key) is not None}
+    return Native("openai", fields) if fields else None
 
 
 def _tool_call(index: int, call_id: str, name: str, arguments: str) -> tuple[int, dict[str, Any]]:
     return index, {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
-def _messages(raw: list[Any]) -> tuple[str, tuple[Message, ...]]:
-    system: list[str] = []
+def _messages(raw: list[Any]) -> tuple[tuple[TextPart, ...], tuple[Message, ...]]:
+    """(leading system prompt, turns): system messages before the first turn are the prompt; any later one
+    stays a system message where the client put it (hoisting it would change the cached prefix)."""
+    system: list[TextPart] = []
     messages: list[Message] = []
     for index, item in enumerate(raw):
         path = f"messages[{index}]"
@@ -200,7 +219,11 @@ def _messages(raw: list[Any]) -> tuple[str, tuple[Message, ...]]:
             raise invalid(f"'{path}' must be an object", param=path)
         role = required(item, "role", str, path)
         if role in ("system", "developer"):
-            system.append(_text_only(item.get("content"), f"{path}.content"))
+            parts = _text_parts(item.get("content"), f"{path}.content")
+            if messages:
+                messages.append(Message("system", parts))
+            else:
+                system.extend(part for part in parts if part.text)
         elif role == "user":
             messages.append(Message("user", _user_content(item.get("content"), f"{path}.content")))
         elif role == "assistant":
@@ -208,7 +231,7 @@ def _messages(raw: list[Any]) -> tuple[str, tuple[Message, ...]]:
         elif role == "tool":
             result = ToolResultPart(
                 tool_use_id=required(item, "tool_call_id", str, path),
-                content=(TextPart(_text_only(item.get("content"), f"{path}.content")),),
+                content=_text_parts(item.get("content"), f"{path}.content"),
             )
             # Consecutive tool messages answer one assistant turn, so they share one canonical user turn.
             if messages and messages[-1].role == "user" and isinstance(messages[-1].content[-1], ToolResultPart):
@@ -218,21 +241,23 @@ def _messages(raw: list[Any]) -> tuple[str, tuple[Message, ...]]:
         else:
             raise invalid(f"'{path}.role' must be system, developer, user, assistant or tool, got '{role}'",
                           param=f"{path}.role")
-    if not messages:
+    if not any(message.role != "system" for message in messages):
         raise invalid("'messages' needs at least one user or assistant message", param="messages")
-    return "\n\n".join(s for s in system if s), tuple(messages)
+    return tuple(system), tuple(messages)
 
 
-def _text_only(content: Any, path: str) -> str:
+def _text_parts(content: Any, path: str) -> tuple[TextPart, ...]:
+    """A string, or text parts with their cache breakpoints, as canonical text parts."""
     if isinstance(content, str):
-        return content
+        return (TextPart(content),)
     if isinstance(content, list):
-        texts = []
+        parts = []
         for index, part in enumerate(content):
+            where = f"{path}[{index}]"
             if not isinstance(part, dict) or part.get("type") != "text":
-                raise invalid(f"'{path}[{index}]' must be a text part", param=f"{path}[{index}]")
-            texts.append(required(part, "text", str, f"{path}[{index}]"))
-        return "".join(texts)
+                raise invalid(f"'{where}' must be a text part", param=where)
+            parts.append(TextPart(required(part, "text", str, where), optional(part, "cache_control", dict, where)))
+        return tuple(parts)
     raise invalid(f"'{path}' must be a string or an array of text parts", param=path)
 
 
@@ -247,15 +272,16 @@ def _user_content(content: Any, path: str) -> tuple[Part, ...]:
         if not isinstance(part, dict):
             raise invalid(f"'{where}' must be an object", param=where)
         kind = required(part, "type", str, where)
+        cache = optional(part, "cache_control", dict, where)
         if kind == "text":
-            parts.append(TextPart(required(part, "text", str, where)))
+            parts.append(TextPart(required(part, "text", str, where), cache))
         elif kind == "image_url":
             url = required(required(part, "image_url", dict, where), "url", str, f"{where}.image_url")
             if url.startswith(("http://", "https://")):
-                parts.append(ImagePart(url=url))
+                parts.append(ImagePart(url=url, cache=cache))
             else:
                 media_type, data = data_url_split(url, f"{where}.image_url.url")
-                parts.append(ImagePart(media_type=media_type, data=data))
+                parts.append(ImagePart(media_type=media_type, data=data, cache=cache))
         else:
             raise invalid(f"'{where}.type' '{kind}' is not supported (text and image_url are)", param=f"{where}.type")
     return tuple(parts)
@@ -265,9 +291,7 @@ def _assistant_content(item: dict[str, Any], path: str) -> tuple[Part, ...]:
     content = item.get("content")
     parts: list[Part] = []
     if content is not None:
-        text = _text_only(content, f"{path}.content")
-        if text:
-            parts.append(TextPart(text))
+        parts.extend(part for part in _text_parts(content, f"{path}.content") if part.text)
     for index, call in enumerate(optional(item, "tool_calls", list, path) or []):
         where = f"{path}.tool_calls[{index}]"
         if not isinstance(call, dict):

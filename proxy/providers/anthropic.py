@@ -9,8 +9,10 @@ from typing import Any
 from proxy.config import ModelSpec
 from proxy.errors import ErrorKind, ProxyError
 from proxy.providers.base import HttpProvider, json_loads
+from proxy.providers.system_messages import system_folded
 from proxy.streaming.sse import SSEMessage, lines_iter, sse_iter
 from proxy.types import (
+    Cache,
     ChatRequest,
     ChatResponse,
     ImagePart,
@@ -23,6 +25,7 @@ from proxy.types import (
     TextPart,
     ThinkingDelta,
     ThinkingPart,
+    Tool,
     ToolCallDelta,
     ToolResultPart,
     ToolUsePart,
@@ -32,6 +35,9 @@ from proxy.types import (
 VERSION = "2023-06-01"
 STOP = {"end_turn": StopReason.END, "max_tokens": StopReason.LENGTH, "stop_sequence": StopReason.STOP_SEQUENCE,
         "tool_use": StopReason.TOOL_USE, "refusal": StopReason.REFUSAL, "pause_turn": StopReason.END}
+# What count_tokens takes of a messages request; it refuses the rest (max_tokens, sampling, metadata).
+COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers", "context_management")
+MID_CONVERSATION_SYSTEM_BETA = "mid-conversation-system-"
 MIN_THINKING_BUDGET = 1024  # the API rejects smaller budgets
 JSON_INSTRUCTION = "Answer with a single JSON object and nothing else."
 
@@ -45,17 +51,26 @@ class AnthropicProvider(HttpProvider):
             headers["x-api-key"] = self.api_key
         return headers
 
+    def request_headers(self, request: ChatRequest) -> dict[str, str]:
+        native = request.native
+        if native is not None and native.family == "anthropic" and native.betas:
+            return {"anthropic-beta": ",".join(native.betas)}
+        return {}
+
     def render(self, request: ChatRequest, model: ModelSpec, *, stream: bool) -> dict[str, Any]:
         max_tokens = min(request.max_tokens or model.max_output, model.max_output)
-        payload: dict[str, Any] = {"model": model.upstream, "messages": messages_render(request.messages),
+        messages = request.messages if _takes_system_messages(request) else system_folded(request.messages)
+        payload: dict[str, Any] = {"model": model.upstream, "messages": messages_render(messages),
                                    "max_tokens": max_tokens}
-        system = request.system
-        if request.response_format is not None:
-            # No native JSON mode on this API version: the instruction is the portable equivalent.
+        system = list(request.system)
+        if request.response_format is not None and not _native(request, "output_config"):
+            # Without the client's own output_config the portable equivalent of a JSON mode is an instruction.
             schema = request.response_format.schema
-            system = "\n\n".join(s for s in (system, JSON_INSTRUCTION, f"Schema: {schema}" if schema else "") if s)
+            system += [TextPart(JSON_INSTRUCTION), *([TextPart(f"Schema: {schema}")] if schema else [])]
         if system:
-            payload["system"] = system
+            # A plain prompt stays a string; blocks stay blocks, so cache breakpoints keep their place.
+            plain = len(system) == 1 and system[0].cache is None
+            payload["system"] = system[0].text if plain else [_text_block(block) for block in system]
         if stream:
             payload["stream"] = True
         for key in ("temperature", "top_p"):
@@ -64,8 +79,7 @@ class AnthropicProvider(HttpProvider):
         if request.stop:
             payload["stop_sequences"] = list(request.stop)
         if request.tools:
-            payload["tools"] = [{"name": t.name, "description": t.description, "input_schema": dict(t.input_schema)}
-                                for t in request.tools]
+            payload["tools"] = [_tool(tool, request) for tool in request.tools]
             choice = request.tool_choice
             payload["tool_choice"] = {"type": choice.mode, "name": choice.name} if choice.mode == "tool" else {
                 "type": choice.mode}
@@ -77,10 +91,16 @@ class AnthropicProvider(HttpProvider):
             payload.pop("temperature", None)  # thinking requires the default temperature
         if request.user:
             payload["metadata"] = {"user_id": request.user}
+        if request.native is not None and request.native.family == "anthropic":
+            # The client's own Anthropic fields win over Legion's renderings of them (adaptive thinking, effort).
+            payload.update(request.native.fields)
+            if "thinking" in request.native.fields:
+                payload.pop("temperature", None)
         return payload
 
     async def complete(self, request: ChatRequest, model: ModelSpec) -> ChatResponse:
-        data = await self.post_json("/v1/messages", self.render(request, model, stream=False))
+        data = await self.post_json("/v1/messages", self.render(request, model, stream=False),
+                                    self.request_headers(request))
         with self.boundary():
             return response_parse(data, model)
 
@@ -89,9 +109,8 @@ class AnthropicProvider(HttpProvider):
 
     async def count_tokens(self, request: ChatRequest, model: ModelSpec) -> int | None:
         payload = self.render(request, model, stream=False)
-        for key in ("max_tokens", "temperature", "top_p", "stop_sequences", "metadata"):
-            payload.pop(key, None)
-        data = await self.post_json("/v1/messages/count_tokens", payload)
+        counted = {key: payload[key] for key in COUNT_FIELDS if key in payload}
+        data = await self.post_json("/v1/messages/count_tokens", counted, self.request_headers(request))
         with self.boundary():
             return int(data["input_tokens"])
 
@@ -99,6 +118,35 @@ class AnthropicProvider(HttpProvider):
         if "prompt is too long" in message.lower():
             return ErrorKind.CONTEXT_LENGTH
         return super().classify(status, message, code)
+
+
+def _native(request: ChatRequest, key: str) -> Any:
+    native = request.native
+    return native.fields.get(key) if native is not None and native.family == "anthropic" else None
+
+
+def _takes_system_messages(request: ChatRequest) -> bool:
+    """Anthropic takes `role: system` turns under the mid-conversation beta the client itself asked for."""
+    native = request.native
+    return native is not None and native.family == "anthropic" and any(
+        beta.startswith(MID_CONVERSATION_SYSTEM_BETA) for beta in native.betas)
+
+
+def _tool(tool: Tool, request: ChatRequest) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": tool.name, "description": tool.description, "input_schema": dict(tool.input_schema)}
+    if tool.native and request.native is not None and request.native.family == "anthropic":
+        out.update(tool.native)
+    return _cached(out, tool.cache)
+
+
+def _cached(block: dict[str, Any], cache: Cache) -> dict[str, Any]:
+    if cache is not None:
+        block["cache_control"] = dict(cache)
+    return block
+
+
+def _text_block(part: TextPart) -> dict[str, Any]:
+    return _cached({"type": "text", "text": part.text}, part.cache)
 
 
 def messages_render(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
@@ -117,25 +165,29 @@ def messages_render(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
 
 def _block(part: Part) -> dict[str, Any] | None:
     if isinstance(part, TextPart):
-        return {"type": "text", "text": part.text} if part.text else None
+        return _text_block(part) if part.text else None
     if isinstance(part, ImagePart):
         source = {"type": "url", "url": part.url} if part.url else {
             "type": "base64", "media_type": part.media_type, "data": part.data}
-        return {"type": "image", "source": source}
+        return _cached({"type": "image", "source": source}, part.cache)
     if isinstance(part, ToolUsePart):
-        return {"type": "tool_use", "id": part.id, "name": part.name, "input": dict(part.input)}
+        return _cached({"type": "tool_use", "id": part.id, "name": part.name, "input": dict(part.input)}, part.cache)
     if isinstance(part, ToolResultPart):
         content = [b for p in part.content if (b := _block(p)) is not None]
-        return {"type": "tool_result", "tool_use_id": part.tool_use_id, "content": content, "is_error": part.is_error}
+        return _cached({"type": "tool_result", "tool_use_id": part.tool_use_id, "content": content,
+                        "is_error": part.is_error}, part.cache)
     # Thinking only round-trips with the signature Anthropic issued; thinking from other providers is dropped.
     if part.signature:
         return {"type": "thinking", "thinking": part.text, "signature": part.signature}
     return None
 
 
-def _usage(raw: dict[str, Any]) -> int:
-    return int(raw.get("input_tokens") or 0) + int(raw.get("cache_read_input_tokens") or 0) + int(
-        raw.get("cache_creation_input_tokens") or 0)
+def usage_parse(raw: dict[str, Any], output_tokens: int | None = None) -> Usage:
+    """Anthropic's usage (input net of the cache) as canonical usage (input including it)."""
+    read, written = int(raw.get("cache_read_input_tokens") or 0), int(raw.get("cache_creation_input_tokens") or 0)
+    return Usage(int(raw.get("input_tokens") or 0) + read + written,
+                 int(raw.get("output_tokens") or 0) if output_tokens is None else output_tokens,
+                 cache_read_tokens=read, cache_creation_tokens=written)
 
 
 def response_parse(data: dict[str, Any], model: ModelSpec) -> ChatResponse:
@@ -151,13 +203,13 @@ def response_parse(data: dict[str, Any], model: ModelSpec) -> ChatResponse:
         id=uuid.uuid4().hex, model=model.id, content=tuple(content),
         stop_reason=STOP.get(data.get("stop_reason") or "end_turn", StopReason.END),
         stop_sequence=data.get("stop_sequence"),
-        usage=Usage(_usage(data["usage"]), int(data["usage"].get("output_tokens") or 0)),
+        usage=usage_parse(data["usage"]),
     )
 
 
 async def events_parse(messages: AsyncIterator[SSEMessage], provider: str) -> AsyncIterator[ProviderEvent]:
     """Anthropic's event sequence into canonical events; complete only at `message_stop`."""
-    input_tokens, output_tokens = 0, 0
+    usage: dict[str, Any] = {}  # message_start's counts, updated by message_delta's cumulative ones
     stop, stop_sequence = StopReason.END, None
     async for message in messages:
         event = json_loads(message.data, provider)
@@ -179,16 +231,13 @@ async def events_parse(messages: AsyncIterator[SSEMessage], provider: str) -> As
             elif block["type"] == "text" and block.get("text"):
                 yield TextDelta(block["text"])
         elif kind == "message_start":
-            usage = event["message"].get("usage") or {}
-            input_tokens, output_tokens = _usage(usage), int(usage.get("output_tokens") or 0)
+            usage.update(event["message"].get("usage") or {})
         elif kind == "message_delta":
             stop = STOP.get(event["delta"].get("stop_reason") or "end_turn", StopReason.END)
             stop_sequence = event["delta"].get("stop_sequence")
-            usage = event.get("usage") or {}
-            output_tokens = int(usage.get("output_tokens") or output_tokens)
-            input_tokens = _usage(usage) or input_tokens
+            usage.update({key: value for key, value in (event.get("usage") or {}).items() if value is not None})
         elif kind == "message_stop":
-            yield StreamEnd(stop, Usage(input_tokens, output_tokens), stop_sequence)
+            yield StreamEnd(stop, usage_parse(usage), stop_sequence)
             return
         elif kind == "error":
             error = event.get("error") or {}

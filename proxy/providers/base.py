@@ -61,6 +61,10 @@ class HttpProvider(abc.ABC):
     def auth_headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
+    def request_headers(self, request: ChatRequest) -> dict[str, str]:
+        """Headers one request adds to the instance's own (Anthropic's betas, for one)."""
+        return {}
+
     async def aclose(self) -> None:
         await self.client.aclose()
 
@@ -138,17 +142,18 @@ class HttpProvider(abc.ABC):
             # The provider answered with something that is not its documented shape.
             raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: malformed response: {exc!r}", provider=name) from exc
 
-    async def post_json(self, path: str, payload: dict[str, Any]) -> Any:
+    async def post_json(self, path: str, payload: dict[str, Any], headers: Mapping[str, str] | None = None) -> Any:
         with self.boundary():
-            response = await self.client.post(path, json=payload)
+            response = await self.client.post(path, json=payload, headers=headers)
             if response.status_code >= 400:
                 raise self.error_from(response.status_code, response.content, response.headers)
             return response.json()
 
-    async def post_stream(self, path: str, payload: dict[str, Any]) -> AsyncGenerator[bytes, None]:
+    async def post_stream(self, path: str, payload: dict[str, Any],
+                          headers: Mapping[str, str] | None = None) -> AsyncGenerator[bytes, None]:
         """The raw body of a streamed POST; error statuses raise before the first byte is yielded."""
         with self.boundary():
-            async with self.client.stream("POST", path, json=payload) as response:
+            async with self.client.stream("POST", path, json=payload, headers=headers) as response:
                 if response.status_code >= 400:
                     raise self.error_from(response.status_code, await response.aread(), response.headers)
                 async for chunk in response.aiter_raw():
@@ -160,7 +165,8 @@ class HttpProvider(abc.ABC):
         After a whole answer the rest of the body is read before the response closes, so the connection goes
         back to the pool: otherwise every stream would tear its connection down and the next would dial again.
         """
-        body = self.post_stream(self.stream_path, self.render(request, model, stream=True))
+        body = self.post_stream(self.stream_path, self.render(request, model, stream=True),
+                                self.request_headers(request))
         events = self.stream_parse(body)
         whole = False
         try:

@@ -10,6 +10,7 @@ from typing import Any
 from proxy.config import ModelSpec
 from proxy.errors import ErrorKind, ProxyError
 from proxy.providers.base import HttpProvider, json_loads
+from proxy.providers.system_messages import system_folded
 from proxy.router.tokens import text_tokens
 from proxy.streaming.sse import lines_iter
 from proxy.types import (
@@ -62,9 +63,9 @@ class OllamaProvider(HttpProvider):
         return payload
 
     def messages_render(self, request: ChatRequest) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
+        out: list[dict[str, Any]] = [{"role": "system", "content": request.system_text}] if request.system else []
         names = {p.id: p.name for m in request.messages for p in m.content if isinstance(p, ToolUsePart)}
-        for message in request.messages:
+        for message in system_folded(request.messages):
             for part in message.content:
                 if isinstance(part, ToolResultPart):
                     out.append({"role": "tool", "content": part.text, "tool_name": names.get(part.tool_use_id, "")})

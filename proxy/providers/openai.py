@@ -12,6 +12,7 @@ from typing import Any
 from proxy.config import ModelSpec
 from proxy.errors import ErrorKind, ProxyError
 from proxy.providers.base import HttpProvider, json_loads
+from proxy.providers.system_messages import system_folded
 from proxy.router.tokens import request_tokens, text_tokens
 from proxy.streaming.sse import SSEMessage, lines_iter, sse_iter
 from proxy.types import (
@@ -46,9 +47,13 @@ def effort_of(budget: int) -> str:
 class OpenAIProvider(HttpProvider):
     stream_path = "/chat/completions"
     max_tokens_field = "max_completion_tokens"  # OpenAI's newer models reject the older `max_tokens`
+    # OpenAI takes system messages anywhere; the chat templates of many open models raise on a late one.
+    system_anywhere = True
 
     def render(self, request: ChatRequest, model: ModelSpec, *, stream: bool) -> dict[str, Any]:
-        payload: dict[str, Any] = {"model": model.upstream, "messages": messages_render(request), "stream": stream}
+        messages = request.messages if self.system_anywhere else system_folded(request.messages)
+        payload: dict[str, Any] = {"model": model.upstream, "messages": messages_render(request.system, messages),
+                                   "stream": stream}
         if stream:
             payload["stream_options"] = {"include_usage": True}
         if request.max_tokens:
@@ -73,6 +78,8 @@ class OpenAIProvider(HttpProvider):
         if request.user:
             payload["user"] = request.user
         self.render_thinking(payload, request, model)
+        if request.native is not None and request.native.family == "openai":
+            payload.update(request.native.fields)
         return payload
 
     def render_thinking(self, payload: dict[str, Any], request: ChatRequest, model: ModelSpec) -> None:
@@ -110,14 +117,36 @@ def _vector(value: Any) -> list[float]:
     return [float(x) for x in value]
 
 
-def messages_render(request: ChatRequest) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
-    for message in request.messages:
-        out.extend(_message(message))
-    return out
+def messages_render(system: tuple[TextPart, ...], messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    prompt = "\n\n".join(block.text for block in system if block.text)
+    if prompt:
+        out.append({"role": "system", "content": prompt})
+    held: list[dict[str, Any]] = []  # system messages between tool calls and their results, which must be adjacent
+    for index, message in enumerate(messages):
+        rendered = _message(message)
+        if message.role == "system" and _between_call_and_result(messages, index):
+            held.extend(rendered)
+            continue
+        out.extend(rendered)
+        if held and message.role == "user":
+            out.extend(held)
+            held = []
+    return out + held
+
+
+def _between_call_and_result(messages: tuple[Message, ...], index: int) -> bool:
+    before = next((m for m in reversed(messages[:index]) if m.role != "system"), None)
+    after = next((m for m in messages[index + 1:] if m.role != "system"), None)
+    if before is None or after is None or before.role != "assistant":
+        return False
+    return any(isinstance(p, ToolUsePart) for p in before.content) and any(
+        isinstance(p, ToolResultPart) for p in after.content)
 
 
 def _message(message: Message) -> list[dict[str, Any]]:
+    if message.role == "system":
+        return [{"role": "system", "content": message.text}]
     if message.role == "assistant":
         text = "".join(p.text for p in message.content if isinstance(p, TextPart))
         item: dict[str, Any] = {"role": "assistant", "content": text or None}
@@ -166,9 +195,13 @@ def response_parse(data: dict[str, Any], request: ChatRequest, model: ModelSpec)
     return ChatResponse(
         id=uuid.uuid4().hex, model=model.id, content=tuple(content),
         stop_reason=STOP.get(choice.get("finish_reason") or "stop", StopReason.END),
-        usage=Usage(usage["prompt_tokens"], usage["completion_tokens"]) if usage
-        else Usage(request_tokens(request), text_tokens(text), reported=False),
+        usage=usage_parse(usage) if usage else Usage(request_tokens(request), text_tokens(text), reported=False),
     )
+
+
+def usage_parse(raw: dict[str, Any]) -> Usage:
+    cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    return Usage(int(raw["prompt_tokens"]), int(raw["completion_tokens"]), cache_read_tokens=int(cached))
 
 
 async def events_parse(messages: AsyncIterator[SSEMessage], provider: str) -> AsyncIterator[ProviderEvent]:
@@ -183,7 +216,7 @@ async def events_parse(messages: AsyncIterator[SSEMessage], provider: str) -> As
         if chunk.get("error"):
             raise _stream_error(chunk["error"], provider)
         if chunk.get("usage"):
-            usage = Usage(chunk["usage"]["prompt_tokens"], chunk["usage"]["completion_tokens"])
+            usage = usage_parse(chunk["usage"])
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or {}
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")

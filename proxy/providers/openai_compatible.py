@@ -14,6 +14,7 @@ from proxy.types import ChatRequest
 class OpenAICompatibleProvider(OpenAIProvider):
     # vLLM and llama-server read `max_tokens`; not every version knows `max_completion_tokens`.
     max_tokens_field = "max_tokens"
+    system_anywhere = False
 
     def render_thinking(self, payload: dict[str, Any], request: ChatRequest, model: ModelSpec) -> None:
         """Reasoning models on these servers think unless told otherwise; nothing to send to ask for it."""

@@ -21,7 +21,7 @@ def text_tokens(text: str) -> int:
 
 def request_tokens(request: ChatRequest) -> int:
     """Estimated prompt tokens: system, messages, and the tool declarations the model also reads."""
-    total = text_tokens(request.system)
+    total = text_tokens(request.system_text)
     for message in request.messages:
         total += MESSAGE_OVERHEAD
         for part in message.content:

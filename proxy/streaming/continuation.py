@@ -26,7 +26,10 @@ def continuation_request(request: ChatRequest, delivered: str, model: ModelSpec)
         messages = (*request.messages, partial)
     else:
         messages = (*request.messages, partial, Message("user", (TextPart(INSTRUCTION),)))
-    return dataclasses.replace(request, messages=messages, thinking_budget=None)
+    native = request.native
+    if native is not None and "thinking" in native.fields:
+        native = dataclasses.replace(native, fields={k: v for k, v in native.fields.items() if k != "thinking"})
+    return dataclasses.replace(request, messages=messages, thinking_budget=None, native=native)
 
 
 class ContinuationJoiner:

@@ -50,8 +50,8 @@ def test_tools_and_images_filter_by_capability() -> None:
 
 
 def test_prompts_over_ninety_percent_of_the_window_are_filtered() -> None:
-    assert "ollama/llama" in keys("auto", system="x" * 3500)  # ~875 tokens < 900
-    assert "ollama/llama" not in keys("auto", system="x" * 3700)  # ~925 tokens > 900
+    assert "ollama/llama" in keys("auto", system=(TextPart("x" * 3500),))  # ~875 tokens < 900
+    assert "ollama/llama" not in keys("auto", system=(TextPart("x" * 3700),))  # ~925 tokens > 900
 
 
 def test_pins_are_hard_filters() -> None:
