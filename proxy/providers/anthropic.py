@@ -58,10 +58,12 @@ class AnthropicProvider(HttpProvider):
         return {}
 
     def render(self, request: ChatRequest, model: ModelSpec, *, stream: bool) -> dict[str, Any]:
+        """The messages body, its keys in the provider's cache order (tools, system, messages) so that two turns
+        of one conversation share their bytes up to the end of the earlier turn's messages."""
         max_tokens = min(request.max_tokens or model.max_output, model.max_output)
-        messages = request.messages if _takes_system_messages(request) else system_folded(request.messages)
-        payload: dict[str, Any] = {"model": model.upstream, "messages": messages_render(messages),
-                                   "max_tokens": max_tokens}
+        payload: dict[str, Any] = {"model": model.upstream}
+        if request.tools:
+            payload["tools"] = [_tool(tool, request) for tool in request.tools]
         system = list(request.system)
         if request.response_format is not None and not _native(request, "output_config"):
             # Without the client's own output_config the portable equivalent of a JSON mode is an instruction.
@@ -71,6 +73,13 @@ class AnthropicProvider(HttpProvider):
             # A plain prompt stays a string; blocks stay blocks, so cache breakpoints keep their place.
             plain = len(system) == 1 and system[0].cache is None
             payload["system"] = system[0].text if plain else [_text_block(block) for block in system]
+        messages = request.messages if _takes_system_messages(request) else system_folded(request.messages)
+        payload["messages"] = messages_render(messages)
+        payload["max_tokens"] = max_tokens
+        if request.tools:
+            choice = request.tool_choice
+            payload["tool_choice"] = {"type": choice.mode, "name": choice.name} if choice.mode == "tool" else {
+                "type": choice.mode}
         if stream:
             payload["stream"] = True
         for key in ("temperature", "top_p"):
@@ -78,11 +87,6 @@ class AnthropicProvider(HttpProvider):
                 payload[key] = min(value, 1.0) if key == "temperature" else value
         if request.stop:
             payload["stop_sequences"] = list(request.stop)
-        if request.tools:
-            payload["tools"] = [_tool(tool, request) for tool in request.tools]
-            choice = request.tool_choice
-            payload["tool_choice"] = {"type": choice.mode, "name": choice.name} if choice.mode == "tool" else {
-                "type": choice.mode}
         budget = request.thinking_budget
         if budget and "thinking" in model.capabilities:
             budget = max(budget, MIN_THINKING_BUDGET)

@@ -69,7 +69,9 @@ class OllamaProvider(HttpProvider):
             for part in message.content:
                 if isinstance(part, ToolResultPart):
                     out.append({"role": "tool", "content": part.text, "tool_name": names.get(part.tool_use_id, "")})
-            item: dict[str, Any] = {"role": message.role, "content": message.text}
+            # Separate text parts (a folded reminder, for one) stay separate paragraphs in Ollama's one string.
+            text = "\n\n".join(p.text for p in message.content if isinstance(p, TextPart) and p.text)
+            item: dict[str, Any] = {"role": message.role, "content": text}
             images = [self._image(p) for p in message.content if isinstance(p, ImagePart)]
             if images:
                 item["images"] = images

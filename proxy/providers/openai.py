@@ -161,11 +161,10 @@ def _message(message: Message) -> list[dict[str, Any]]:
         for p in message.content if isinstance(p, ToolResultPart)
     ]
     rest = [p for p in message.content if isinstance(p, TextPart | ImagePart)]
-    if rest:
-        if all(isinstance(p, TextPart) for p in rest):
-            out.append({"role": "user", "content": "".join(p.text for p in rest if isinstance(p, TextPart))})
-        else:
-            out.append({"role": "user", "content": [_user_part(p) for p in rest]})
+    if len(rest) == 1 and isinstance(rest[0], TextPart):
+        out.append({"role": "user", "content": rest[0].text})
+    elif rest:
+        out.append({"role": "user", "content": [_user_part(p) for p in rest]})
     return out
 
 

@@ -2,8 +2,8 @@
 
 Agent harnesses (Claude Code, Codex) insert system reminders between turns. A provider that accepts system
 messages anywhere gets them where the client put them; for one that does not, each is folded into the user turn
-that follows it (after that turn's tool results, which must lead it), or becomes a user turn of its own when
-an assistant turn or the end follows. Either way it stays at its position, so the bytes before it — the prefix
+that follows it (after that turn's tool results, which must lead it), or else the user turn before it, or
+becomes a user turn of its own. Either way it stays at its position, so the bytes before it — the prefix
 the provider may have cached — do not change when a reminder appears.
 """
 
@@ -17,7 +17,8 @@ def reminder_text(message: Message) -> str:
 
 
 def system_folded(messages: tuple[Message, ...]) -> tuple[Message, ...]:
-    """`messages` with every system message folded into the user turn after it (or one of its own)."""
+    """`messages` with every system message folded into a user turn beside it: the next one when a user turn
+    follows, else the previous one, else a user turn of its own (turns keep alternating, as templates demand)."""
     if not any(message.role == "system" for message in messages):
         return messages
     out: list[Message] = []
@@ -31,13 +32,18 @@ def system_folded(messages: tuple[Message, ...]) -> tuple[Message, ...]:
         if pending and message.role == "user":
             results = [part for part in message.content if isinstance(part, ToolResultPart)]
             rest = [part for part in message.content if not isinstance(part, ToolResultPart)]
-            out.append(Message("user", (*results, *pending, *rest)))
-            pending = []
-            continue
-        if pending:
-            out.append(Message("user", tuple(pending)))
-            pending = []
+            message = Message("user", (*results, *pending, *rest))
+        elif pending:
+            _flush(out, pending)
+        pending = []
         out.append(message)
     if pending:
-        out.append(Message("user", tuple(pending)))
+        _flush(out, pending)
     return tuple(out)
+
+
+def _flush(out: list[Message], pending: list[Part]) -> None:
+    if out and out[-1].role == "user":
+        out[-1] = Message("user", (*out[-1].content, *pending))
+    else:
+        out.append(Message("user", tuple(pending)))

@@ -27,6 +27,7 @@ from tests.proxy.fakes.script import (
 )
 
 STOP = {"end": "end_turn", "length": "max_tokens"}
+MID_SYSTEM_BETA = "mid-conversation-system-2026-04-07"
 
 
 def event(name: str, payload: dict[str, Any]) -> bytes:
@@ -42,6 +43,14 @@ class FakeAnthropic(FakeProvider):
         if "anthropic-version" not in headers:
             await respond(send, 400, {"type": "error", "error": {"type": "invalid_request_error",
                                                                  "message": "anthropic-version header is required"}})
+            return
+        if any(m.get("role") == "system" for m in (body or {}).get("messages", [])) and MID_SYSTEM_BETA not in (
+                headers.get("anthropic-beta") or ""):
+            # The API takes system turns inside `messages` only under the beta that introduced them.
+            await respond(send, 400, {"type": "error", "error": {
+                "type": "invalid_request_error",
+                "message": "messages: Unexpected role \"system\". The Messages API accepts a top-level `system` "
+                           "parameter, not \"system\" as an input message role."}})
             return
         if path == "/v1/messages/count_tokens":
             # A formula unlike the proxy's estimator, so tests can tell a forwarded count from an estimate.
@@ -79,13 +88,13 @@ class FakeAnthropic(FakeProvider):
         return {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
                 "content": self._content(reply),
                 "stop_reason": "tool_use" if reply.tool_calls else STOP[reply.stop], "stop_sequence": None,
-                "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens}}
+                "usage": {**_input_usage(reply), "output_tokens": reply.output_tokens}}
 
     def _frames(self, model: str, behaviour: Behaviour) -> list[bytes]:
         reply = behaviour if isinstance(behaviour, Reply) else behaviour.reply  # type: ignore[union-attr]
         start = {"id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [],
                  "stop_reason": None, "stop_sequence": None,
-                 "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1}}
+                 "usage": {**_input_usage(reply), "output_tokens": 1}}
         frames = [event("message_start", {"type": "message_start", "message": start}),
                   event("ping", {"type": "ping"})]
         index = 0
@@ -136,3 +145,9 @@ class FakeAnthropic(FakeProvider):
             "not_found": (404, "not_found_error", "model: claude-nope"),
         }[fail.kind]
         return status, {"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_fake"}
+
+
+def _input_usage(reply: Reply) -> dict[str, int]:
+    """Anthropic's input counts: uncached input, and the prompt cache's reads and writes apart."""
+    return {"input_tokens": reply.input_tokens, "cache_read_input_tokens": reply.cache_read_tokens,
+            "cache_creation_input_tokens": reply.cache_creation_tokens}

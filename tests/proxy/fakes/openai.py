@@ -77,8 +77,7 @@ class FakeOpenAI(FakeProvider):
         finish = "tool_calls" if reply.tool_calls else FINISH[reply.stop]
         return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
                 "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                "usage": {"prompt_tokens": reply.input_tokens, "completion_tokens": reply.output_tokens,
-                          "total_tokens": reply.input_tokens + reply.output_tokens}}
+                "usage": _usage(reply)}
 
     def _frames(self, body: dict[str, Any], behaviour: Behaviour) -> list[bytes]:
         reply = behaviour if isinstance(behaviour, Reply) else behaviour.reply  # type: ignore[union-attr]
@@ -100,9 +99,7 @@ class FakeOpenAI(FakeProvider):
                        for piece in thirds(json.dumps(args))]
         frames.append(chunk({}, "tool_calls" if reply.tool_calls else FINISH[reply.stop]))
         if (body.get("stream_options") or {}).get("include_usage"):
-            usage = {"prompt_tokens": reply.input_tokens, "completion_tokens": reply.output_tokens,
-                     "total_tokens": reply.input_tokens + reply.output_tokens}
-            frames.append(f"data: {json.dumps({'id': 'x', 'choices': [], 'usage': usage})}\n\n".encode())
+            frames.append(f"data: {json.dumps({'id': 'x', 'choices': [], 'usage': _usage(reply)})}\n\n".encode())
         frames.append(b"data: [DONE]\n\n")
         return frames
 
@@ -154,3 +151,11 @@ class FakeOpenAI(FakeProvider):
             rows.append({"object": "embedding", "index": index, "embedding": encoded})
         await respond(send, 200, {"object": "list", "data": rows, "model": body["model"],
                                   "usage": {"prompt_tokens": 5 * len(inputs), "total_tokens": 5 * len(inputs)}})
+
+
+def _usage(reply: Reply) -> dict[str, Any]:
+    """OpenAI's usage: cached prompt tokens are part of prompt_tokens, named in the details."""
+    prompt = reply.input_tokens + reply.cache_read_tokens
+    return {"prompt_tokens": prompt, "completion_tokens": reply.output_tokens,
+            "total_tokens": prompt + reply.output_tokens,
+            "prompt_tokens_details": {"cached_tokens": reply.cache_read_tokens}}

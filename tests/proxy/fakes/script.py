@@ -21,8 +21,10 @@ class Reply:
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     thinking: str = ""
     stop: str = "end"  # end | length
-    input_tokens: int = 11
+    input_tokens: int = 11  # uncached prompt tokens
     output_tokens: int = 7
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
     delay: float = 0.0  # between stream chunks
 
 
@@ -68,7 +70,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: Any
-
+    raw: bytes = b""  # the body's exact bytes, for tests of what a provider's prompt cache sees
 
 class Dropped(Exception):
     """Raised inside the fake to make the server abort the connection mid-body."""
@@ -101,7 +103,7 @@ class FakeProvider:
         raw = b"".join(chunks)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         body = json.loads(raw) if raw else None
-        self.requests.append(Recorded(scope["path"], headers, body))
+        self.requests.append(Recorded(scope["path"], headers, body, raw))
         await self.handle(scope["method"], scope["path"], headers, body, receive, send)
 
     async def handle(self, method: str, path: str, headers: dict[str, str], body: Any, receive: Receive,

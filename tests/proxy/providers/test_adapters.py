@@ -220,7 +220,8 @@ async def test_anthropic_request_carries_system_limits_and_version() -> None:
     with serving(fake) as server:
         provider = provider_build(provider_spec("a", "anthropic", server.url, model_spec("m", max_output=500)),
                                   api_key=None, deadlines=FAST)
-        await provider.complete(chat(system=(TextPart("Be brief."),), max_tokens=9000, stop=("END",)), provider.spec.models[0])
+        request = chat(system=(TextPart("Be brief."),), max_tokens=9000, stop=("END",))
+        await provider.complete(request, provider.spec.models[0])
     body, headers = _request_body(fake), fake.requests[-1].headers
     assert body["system"] == "Be brief." and body["max_tokens"] == 500 and body["stop_sequences"] == ["END"]
     assert headers["anthropic-version"] == "2023-06-01"
