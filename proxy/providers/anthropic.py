@@ -37,7 +37,9 @@ STOP = {"end_turn": StopReason.END, "max_tokens": StopReason.LENGTH, "stop_seque
         "tool_use": StopReason.TOOL_USE, "refusal": StopReason.REFUSAL, "pause_turn": StopReason.END}
 # What count_tokens takes of a messages request; it refuses the rest (max_tokens, sampling, metadata).
 COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers", "context_management")
-MID_CONVERSATION_SYSTEM_BETA = "mid-conversation-system-"
+# Betas under which the API takes `role: system` turns inside `messages`: the first named them; Claude Code 2.1.3xx
+# sends them under its per-turn-control beta instead. Without one, Legion folds them into user turns.
+SYSTEM_TURN_BETAS = ("mid-conversation-system-", "per-turn-control-")
 MIN_THINKING_BUDGET = 1024  # the API rejects smaller budgets
 JSON_INSTRUCTION = "Answer with a single JSON object and nothing else."
 
@@ -130,10 +132,10 @@ def _native(request: ChatRequest, key: str) -> Any:
 
 
 def _takes_system_messages(request: ChatRequest) -> bool:
-    """Anthropic takes `role: system` turns under the mid-conversation beta the client itself asked for."""
+    """Anthropic takes `role: system` turns under a beta the client itself negotiated (SYSTEM_TURN_BETAS)."""
     native = request.native
     return native is not None and native.family == "anthropic" and any(
-        beta.startswith(MID_CONVERSATION_SYSTEM_BETA) for beta in native.betas)
+        beta.startswith(SYSTEM_TURN_BETAS) for beta in native.betas)
 
 
 def _tool(tool: Tool, request: ChatRequest) -> dict[str, Any]:

@@ -28,6 +28,8 @@ from tests.proxy.fakes.script import (
 
 STOP = {"end": "end_turn", "length": "max_tokens"}
 MID_SYSTEM_BETA = "mid-conversation-system-2026-04-07"
+# Claude Code 2.1.332 sends system turns to the API under its per-turn-control beta, without the one above.
+SYSTEM_TURN_BETAS = (MID_SYSTEM_BETA, "per-turn-control-2026-07-01")
 
 
 def event(name: str, payload: dict[str, Any]) -> bytes:
@@ -44,8 +46,9 @@ class FakeAnthropic(FakeProvider):
             await respond(send, 400, {"type": "error", "error": {"type": "invalid_request_error",
                                                                  "message": "anthropic-version header is required"}})
             return
-        if any(m.get("role") == "system" for m in (body or {}).get("messages", [])) and MID_SYSTEM_BETA not in (
-                headers.get("anthropic-beta") or ""):
+        betas = headers.get("anthropic-beta") or ""
+        if any(m.get("role") == "system" for m in (body or {}).get("messages", [])) and not any(
+                beta in betas for beta in SYSTEM_TURN_BETAS):
             # The API takes system turns inside `messages` only under the beta that introduced them.
             await respond(send, 400, {"type": "error", "error": {
                 "type": "invalid_request_error",
