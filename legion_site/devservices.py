@@ -100,9 +100,10 @@ def clients_ensure(manifest: Path, target: Path) -> dict[str, str]:
     bins = {name: target / "node_modules" / ".bin" / command for name, command in CLIENT_BINS.items()}
     if not stamp.exists():
         _node_check()
-        _clients_install(files, target)
+        # Stale stamps go first: a failed install of new pins must not pass for a whole install of the old.
         for stale in target.glob(".legion-clients-*"):
             stale.unlink()
+        _clients_install(files, target)
         stamp.touch()
     return {name: str(path) for name, path in bins.items()}
 
@@ -128,7 +129,10 @@ def _clients_install(files: list[Path], target: Path) -> None:
                                  f"{(done.stderr or done.stdout).strip()[-600:]}")
     for command in CLIENT_BINS.values():
         path = target / "node_modules" / ".bin" / command
-        probe = subprocess.run([str(path), "--version"], capture_output=True, text=True, check=False, timeout=60)
+        try:
+            probe = subprocess.run([str(path), "--version"], capture_output=True, text=True, check=False, timeout=60)
+        except OSError as exc:
+            raise ServiceUnavailable(f"`npm ci` in {target} left no runnable {command}: {exc}") from exc
         if probe.returncode != 0:
             raise ServiceUnavailable(f"{path} was installed but does not run: {probe.stderr.strip()[-300:]}")
 

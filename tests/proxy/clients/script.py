@@ -38,7 +38,7 @@ def codex_reply(body: dict[str, Any]) -> Reply:
     if any(isinstance(item, dict) and item.get("type") in ("function_call_output", "custom_tool_call_output")
            for item in items):
         return Reply(FINAL)
-    call = shell_call({tool.get("name"): tool.get("type") for tool in declared_tools(body)})
+    call = shell_call({tool["name"]: tool["type"] for tool in declared_tools(body) if "name" in tool})
     if call and TOOL_PROMPT in json.dumps(items):
         return Reply("", tool_calls=[call])
     return Reply(GREETING)

@@ -136,9 +136,13 @@ class ResponseEvents:
                     self.event("response.output_item.done", output_index=index, item=item)]
         summary = item["summary"][0]["text"]
         return [self.event("response.output_item.added", output_index=index, item={**item, "summary": []}),
+                self.event("response.reasoning_summary_part.added", **where, summary_index=0,
+                           part={"type": "summary_text", "text": ""}),
                 *[self.event("response.reasoning_summary_text.delta", **where, summary_index=0, delta=piece)
                   for piece in words(summary)],
                 self.event("response.reasoning_summary_text.done", **where, summary_index=0, text=summary),
+                self.event("response.reasoning_summary_part.done", **where, summary_index=0,
+                           part=item["summary"][0]),
                 self.event("response.output_item.done", output_index=index, item=item)]
 
     def failed(self, kind: str) -> bytes:
