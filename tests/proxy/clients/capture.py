@@ -29,9 +29,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from legion_site.devservices import clients_ensure
 from tests.proxy.clients import launch
 from tests.proxy.clients.recorded import FIXTURES
-from tests.proxy.clients.script import FINAL, claude_reply, codex_reply
+from tests.proxy.clients.script import FINAL, GREETING, claude_reply, codex_reply
 from tests.proxy.clients.upstream import Exchange, Scripted
 from tests.proxy.fakes.anthropic import FakeAnthropic
 from tests.proxy.fakes.openai_responses import FakeOpenAIResponses
@@ -108,7 +109,7 @@ def _stable(exchange: Exchange, root: str) -> Exchange:
 
 
 def capture(name: str, binary: str, out: Path) -> Path:
-    """Capture both scenarios of one client into `out`/<client>-<version>/; return that folder."""
+    """Capture every model and scenario of one client into `out`/<client>-<version>/; return that folder."""
     client = CLIENTS[name]
     release = version(binary)
     folder = out / f"{client.name}-{release}"
@@ -116,8 +117,9 @@ def capture(name: str, binary: str, out: Path) -> Path:
     folder.mkdir(parents=True)
     for (variant, model), (scenario, prompt) in itertools.product(MODELS.items(), SCENARIOS.items()):
         exchanges, stdout = scenario_run(client, binary, prompt, model)
-        if scenario == "tool" and FINAL not in stdout:
-            raise CaptureFailed(f"{client.name} ({variant}) ended the tool scenario without the final answer: "
+        answer = FINAL if scenario == "tool" else GREETING
+        if answer not in stdout:
+            raise CaptureFailed(f"{client.name} ({variant}, {scenario}) ended without the scripted answer: "
                                 f"{stdout[-2000:]}")
         for step, exchange in enumerate(exchanges, start=1):
             record = {"client": client.name, "version": release, "model": variant, "scenario": scenario,
@@ -127,7 +129,8 @@ def capture(name: str, binary: str, out: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.proxy.clients.capture", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.proxy.clients.capture",
+                                     description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--client", choices=[*CLIENTS, "all"], default="all")
     parser.add_argument("--out", type=Path, default=FIXTURES)
     parser.add_argument("--bin", help="the CLI to run (default: the pinned install)")
@@ -135,16 +138,11 @@ def main(argv: list[str]) -> int:
     names = list(CLIENTS) if args.client == "all" else [args.client]
     if args.bin and len(names) > 1:
         parser.error("--bin needs one --client")
-    bins = {CLIENTS[n].env: args.bin for n in names} if args.bin else _pinned()
+    pinned = (ROOT / "requirements" / "clients", ROOT / "var" / "clients")
+    bins = {CLIENTS[n].env: args.bin for n in names} if args.bin else clients_ensure(*pinned)
     for name in names:
         print(capture(name, bins[CLIENTS[name].env], args.out))
     return 0
-
-
-def _pinned() -> dict[str, str]:
-    from legion_site.devservices import clients_ensure
-
-    return clients_ensure(ROOT / "requirements" / "clients", ROOT / "var" / "clients")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ def chat_reply(body: dict[str, Any]) -> Reply:
     messages = body.get("messages", [])
     if any(message.get("role") == "tool" for message in messages):
         return Reply(FINAL)
-    call = shell_call({tool["function"]["name"]: tool.get("type") for tool in body.get("tools") or []})
+    tools = [tool for tool in body.get("tools") or [] if "function" in tool]
+    call = shell_call({tool["function"]["name"]: tool["type"] for tool in tools})
     if call and TOOL_PROMPT in json.dumps(messages):
         return Reply("", tool_calls=[call])
     return Reply(GREETING)
