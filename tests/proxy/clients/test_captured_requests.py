@@ -9,6 +9,7 @@ Issue 8 is what these specify: on a branch without its dialect work (mid-convers
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,8 @@ from tests.proxy.fakes.script import Reply
 
 pytestmark = pytest.mark.timeout(60)
 
+# A pin moved without a recapture (`python -m tests.proxy.clients.capture`) fails the first test below.
+PINS = Path(__file__).resolve().parents[3] / "requirements" / "clients"
 CLAUDE = captured("claude-code")
 CODEX = captured("codex")
 ANSWER = Reply().text
@@ -30,6 +33,12 @@ ANTHROPIC_CORE = ("message_start", "content_block_start", "content_block_delta",
 # Fields of Claude Code's requests an Anthropic upstream must get as sent (issue 8 names these; max_tokens may
 # be clamped to the model's limit, so it is not among them).
 ANTHROPIC_FIELDS = ("thinking", "output_config", "context_management", "stream")
+
+
+def test_the_fixtures_are_captured_from_the_pinned_clients() -> None:
+    pins = json.loads((PINS / "package.json").read_text())["dependencies"]
+    assert {request.version for request in CLAUDE} == {pins["@anthropic-ai/claude-code"]}
+    assert {request.version for request in CODEX} == {pins["@openai/codex"]}
 
 
 def ids(requests: list[Captured]) -> list[str]:
