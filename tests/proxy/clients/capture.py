@@ -104,8 +104,15 @@ def scenario_run(client: Client, binary: str, prompt: str, model: str | None) ->
 
 def _stable(exchange: Exchange, root: str) -> Exchange:
     headers = {k: "<redacted>" if k in REDACTED else v for k, v in exchange.headers.items()}
-    body = json.loads(json.dumps(exchange.body).replace(root, STABLE_ROOT))
+    text = json.dumps(exchange.body).replace(root, STABLE_ROOT)
+    # Claude Code also names the directory slugged (its per-project memory folder): every other character a "-".
+    text = text.replace(_slug(root), _slug(STABLE_ROOT))
+    body = json.loads(text)
     return Exchange(exchange.method, exchange.path, exchange.query, headers, body)
+
+
+def _slug(path: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "-", path)
 
 
 def capture(name: str, binary: str, out: Path) -> Path:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.proxy.fakes.script import FakeProvider, Receive, Reply, Send
+from tests.proxy.fakes.script import FakeProvider, Receive, Reply, Send, request_read
 
 
 @dataclass
@@ -22,7 +21,8 @@ class Exchange:
 
 
 class Scripted:
-    """An ASGI wrapper over a fake provider: records each request, and queues the fake's reply chosen from it."""
+    """An ASGI app over a fake provider's wire format: records each request whole (method and query too), and
+    queues the fake's reply chosen from it."""
 
     def __init__(self, fake: FakeProvider, reply: Callable[[dict[str, Any]], Reply]) -> None:
         self.fake = fake
@@ -33,28 +33,10 @@ class Scripted:
         return [exchange.body for exchange in self.exchanges if exchange.path == path]
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        raw = b"".join(chunks)
-        body = json.loads(raw) if raw else None
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        headers, body = await request_read(scope, receive)
         self.exchanges.append(Exchange(scope["method"], scope["path"], scope["query_string"].decode(), headers,
                                        body))
         # count_tokens carries a model too but takes no scripted reply.
         if isinstance(body, dict) and "model" in body and not scope["path"].endswith("/count_tokens"):
             self.fake.queue(body["model"], self.reply(body))
-        replayed = False
-
-        async def replay() -> dict[str, Any]:
-            # The body once, as read; after that, whatever the connection says (a disconnect, for stalls).
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-
-        await self.fake(scope, replay, send)
+        await self.fake.handle(scope["method"], scope["path"], headers, body, receive, send)
