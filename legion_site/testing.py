@@ -33,6 +33,7 @@ def main(argv: list[str]) -> int:
             database=os.environ.get("LEGION_TEST_DB", "legion"),
             redis_url=os.environ.get("LEGION_TEST_REDIS_URL", DEFAULT_REDIS_URL),
             broker_url=os.environ.get("LEGION_TEST_BROKER_URL", DEFAULT_BROKER_URL),
+            clients=(ROOT / "requirements" / "clients", ROOT / "var" / "clients"),
         )
     except ServiceUnavailable as exc:
         print(f"legion test: {exc}", file=sys.stderr)

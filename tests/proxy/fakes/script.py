@@ -94,21 +94,25 @@ class FakeProvider:
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        raw = b"".join(chunks)
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        body = json.loads(raw) if raw else None
+        headers, body, raw = await request_read(scope, receive)
         self.requests.append(Recorded(scope["path"], headers, body, raw))
         await self.handle(scope["method"], scope["path"], headers, body, receive, send)
 
     async def handle(self, method: str, path: str, headers: dict[str, str], body: Any, receive: Receive,
                      send: Send) -> None:
         raise NotImplementedError
+
+
+async def request_read(scope: dict[str, Any], receive: Receive) -> tuple[dict[str, str], Any, bytes]:
+    """A request's headers (names lower-cased), its JSON body (None when empty) and its bytes, read whole."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    raw = b"".join(chunks)
+    return {k.decode().lower(): v.decode() for k, v in scope["headers"]}, json.loads(raw) if raw else None, raw
 
 
 async def respond(send: Send, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:

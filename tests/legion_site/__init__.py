@@ -1,0 +1,1 @@
+"""Tests of the project package: settings, CLI entry, dev services."""

@@ -1,0 +1,1 @@
+"""The coding-agent CLIs teams point at the proxy (Claude Code, Codex): capturing their requests, running them."""
