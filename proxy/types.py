@@ -83,6 +83,7 @@ class Message:
 
     role: Role
     content: tuple[Part, ...]
+    native: Mapping[str, Any] | None = None  # a dialect's extra turn fields (Anthropic's per-turn output_config)
 
     @property
     def text(self) -> str:

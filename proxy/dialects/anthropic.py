@@ -57,6 +57,7 @@ STOP = {
 NATIVE_FIELDS = ("thinking", "output_config", "context_management", "container", "mcp_servers", "service_tier",
                  "top_k", "inference_geo")
 TRANSLATED = frozenset({"thinking", "output_config"})  # into the thinking budget and the response format
+NATIVE_MESSAGE_FIELDS = ("output_config",)  # per-turn control (beta per-turn-control-2026-07-01)
 NATIVE_TOOL_FIELDS = ("strict", "defer_loading", "input_examples", "eager_input_streaming")
 # `output_config.effort` as a thinking budget for providers that take one (adaptive thinking elsewhere).
 EFFORT_BUDGET = {"low": 1024, "medium": 4096, "high": 16384, "max": 32768}
@@ -215,15 +216,14 @@ def _block(part: Part) -> dict[str, Any] | None:
     return None
 
 
-def _native(data: Mapping[str, Any], headers: Mapping[str, str]) -> Native | None:
+def _native(data: Mapping[str, Any], headers: Mapping[str, str]) -> Native:
     """The allow-listed Anthropic-only fields and the `anthropic-beta` list, for Anthropic upstreams."""
     fields = {key: data[key] for key in NATIVE_FIELDS if data.get(key) is not None}
     thinking = fields.get("thinking")
     if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "disabled"):
         del fields["thinking"]  # the canonical budget renders these exactly
     betas = tuple(b.strip() for b in headers.get("anthropic-beta", "").split(",") if b.strip())
-    if not fields and not betas:
-        return None
+    # Always set, even empty: it also says the client speaks Anthropic (see the provider's system turns).
     return Native("anthropic", fields, betas, translated=TRANSLATED)
 
 
@@ -293,7 +293,8 @@ def _messages(raw: list[Any]) -> tuple[Message, ...]:
                           param=f"{path}.content")
         if role == "system" and not all(isinstance(part, TextPart) for part in parts):
             raise invalid(f"'{path}.content' of a system message must be text", param=f"{path}.content")
-        messages.append(Message(role, parts or (TextPart(""),)))
+        native = {key: item[key] for key in NATIVE_MESSAGE_FIELDS if item.get(key) is not None}
+        messages.append(Message(role, parts or (TextPart(""),), native or None))
     return tuple(messages)
 
 

@@ -37,9 +37,6 @@ STOP = {"end_turn": StopReason.END, "max_tokens": StopReason.LENGTH, "stop_seque
         "tool_use": StopReason.TOOL_USE, "refusal": StopReason.REFUSAL, "pause_turn": StopReason.END}
 # What count_tokens takes of a messages request; it refuses the rest (max_tokens, sampling, metadata).
 COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers", "context_management")
-# Betas under which the API takes `role: system` turns inside `messages`: the first named them; Claude Code 2.1.3xx
-# sends them under its per-turn-control beta instead. Without one, Legion folds them into user turns.
-SYSTEM_TURN_BETAS = ("mid-conversation-system-", "per-turn-control-")
 MIN_THINKING_BUDGET = 1024  # the API rejects smaller budgets
 JSON_INSTRUCTION = "Answer with a single JSON object and nothing else."
 
@@ -76,7 +73,8 @@ class AnthropicProvider(HttpProvider):
             plain = len(system) == 1 and system[0].cache is None
             payload["system"] = system[0].text if plain else [_text_block(block) for block in system]
         messages = request.messages if _takes_system_messages(request) else system_folded(request.messages)
-        payload["messages"] = messages_render(messages)
+        same_family = request.native is not None and request.native.family == "anthropic"
+        payload["messages"] = messages_render(messages, native=same_family)
         payload["max_tokens"] = max_tokens
         if request.tools:
             choice = request.tool_choice
@@ -132,10 +130,10 @@ def _native(request: ChatRequest, key: str) -> Any:
 
 
 def _takes_system_messages(request: ChatRequest) -> bool:
-    """Anthropic takes `role: system` turns under a beta the client itself negotiated (SYSTEM_TURN_BETAS)."""
-    native = request.native
-    return native is not None and native.family == "anthropic" and any(
-        beta.startswith(SYSTEM_TURN_BETAS) for beta in native.betas)
+    """`role: system` turns go to Anthropic as they came from an Anthropic client: it sent them for this API
+    (Claude Code does, with or without its per-turn betas). Another dialect's late system messages are folded,
+    since an Anthropic-compatible upstream (an older API version, a cloud reseller) may refuse them."""
+    return request.native is not None and request.native.family == "anthropic"
 
 
 def _tool(tool: Tool, request: ChatRequest) -> dict[str, Any]:
@@ -155,17 +153,21 @@ def _text_block(part: TextPart) -> dict[str, Any]:
     return _cached({"type": "text", "text": part.text}, part.cache)
 
 
-def messages_render(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
-    """Canonical turns as Anthropic content blocks; consecutive turns of one role are merged, as the API wants."""
+def messages_render(messages: tuple[Message, ...], *, native: bool = False) -> list[dict[str, Any]]:
+    """Canonical turns as Anthropic content blocks; consecutive turns of one role are merged, as the API wants.
+
+    `native` adds each turn's own Anthropic fields; a turn that has some is never merged into its neighbour.
+    """
     out: list[dict[str, Any]] = []
     for message in messages:
         blocks = [block for part in message.content if (block := _block(part)) is not None]
         if not blocks:
             continue
-        if out and out[-1]["role"] == message.role:
+        extra = dict(message.native) if native and message.native else {}
+        if out and out[-1]["role"] == message.role and not extra and len(out[-1]) == 2:
             out[-1]["content"].extend(blocks)
         else:
-            out.append({"role": message.role, "content": blocks})
+            out.append({"role": message.role, "content": blocks, **extra})
     return out
 
 
@@ -180,8 +182,10 @@ def _block(part: Part) -> dict[str, Any] | None:
         return _cached({"type": "tool_use", "id": part.id, "name": part.name, "input": dict(part.input)}, part.cache)
     if isinstance(part, ToolResultPart):
         content = [b for p in part.content if (b := _block(p)) is not None]
-        return _cached({"type": "tool_result", "tool_use_id": part.tool_use_id, "content": content,
-                        "is_error": part.is_error}, part.cache)
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": part.tool_use_id, "content": content}
+        if part.is_error:  # the API's default is false; writing it anyway would change what the client sent
+            block["is_error"] = True
+        return _cached(block, part.cache)
     # Thinking only round-trips with the signature Anthropic issued; thinking from other providers is dropped.
     if part.signature:
         return {"type": "thinking", "thinking": part.text, "signature": part.signature}

@@ -45,13 +45,23 @@ def test_a_mid_conversation_system_turn_reaches_anthropic_in_place_with_the_clie
     assert sent.headers["anthropic-beta"] == BETAS
 
 
-def test_without_the_beta_the_system_turn_is_folded_into_the_user_turn_after_it(stack: Stack) -> None:
+def test_an_anthropic_client_without_betas_still_gets_its_system_turns_passed_through(stack: Stack) -> None:
     stack.anthropic.queue("claude-x", Reply("The first."))
     response = messages_post(stack, {"model": "claude-x", "max_tokens": 100, "messages": CONVERSATION}, betas=None)
     assert response.status_code == 200, response.text
+    assert [m["role"] for m in stack.anthropic.requests[-1].body["messages"]] == ["user", "assistant", "system", "user"]
+    assert "anthropic-beta" not in stack.anthropic.requests[-1].headers
+
+
+def test_an_openai_clients_late_system_message_reaches_anthropic_as_a_reminder_in_place(stack: Stack) -> None:
+    stack.anthropic.queue("claude-x", Reply("The first."))
+    stack.openai_client().chat.completions.create(model="claude-x", messages=[
+        {"role": "user", "content": "List the files."}, {"role": "assistant", "content": "There are two."},
+        {"role": "system", "content": "The todo list is empty."}, {"role": "user", "content": "Which is larger?"}])
     sent = stack.anthropic.requests[-1].body["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
-    assert REMINDER in sent[2]["content"][0]["text"] and sent[2]["content"][1]["text"] == "Which is larger?"
+    assert sent[2]["content"][0]["text"] == "<system-reminder>\nThe todo list is empty.\n</system-reminder>"
+    assert sent[2]["content"][1]["text"] == "Which is larger?"
 
 
 def test_anthropic_only_fields_are_forwarded_verbatim_to_anthropic(stack: Stack) -> None:

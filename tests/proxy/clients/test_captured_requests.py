@@ -131,7 +131,7 @@ def test_claude_code_mid_conversation_system_is_rendered_in_place_for_a_chat_ups
     assert response.status_code == 200, response.text
     messages = stack.openai.requests[-1].body["messages"]
     reminder = next(m for m in request_.body["messages"] if m["role"] == "system")
-    marker = blocks(reminder["content"])[0]["text"].splitlines()[0]  # "# Environment"
+    marker = blocks(reminder["content"])[0]["text"].splitlines()[1]  # "You have been invoked in the following …"
     leading = json.dumps(messages[0]) if messages[0]["role"] == "system" else ""
     assert marker not in leading  # not hoisted into the leading system prompt
     assert any(marker in json.dumps(m) for m in messages[1:])

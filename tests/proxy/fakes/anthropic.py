@@ -28,8 +28,6 @@ from tests.proxy.fakes.script import (
 
 STOP = {"end": "end_turn", "length": "max_tokens"}
 MID_SYSTEM_BETA = "mid-conversation-system-2026-04-07"
-# Claude Code 2.1.332 sends system turns to the API under its per-turn-control beta, without the one above.
-SYSTEM_TURN_BETAS = (MID_SYSTEM_BETA, "per-turn-control-2026-07-01")
 
 
 def event(name: str, payload: dict[str, Any]) -> bytes:
@@ -45,15 +43,6 @@ class FakeAnthropic(FakeProvider):
         if "anthropic-version" not in headers:
             await respond(send, 400, {"type": "error", "error": {"type": "invalid_request_error",
                                                                  "message": "anthropic-version header is required"}})
-            return
-        betas = headers.get("anthropic-beta") or ""
-        if any(m.get("role") == "system" for m in (body or {}).get("messages", [])) and not any(
-                beta in betas for beta in SYSTEM_TURN_BETAS):
-            # The API takes system turns inside `messages` only under the beta that introduced them.
-            await respond(send, 400, {"type": "error", "error": {
-                "type": "invalid_request_error",
-                "message": "messages: Unexpected role \"system\". The Messages API accepts a top-level `system` "
-                           "parameter, not \"system\" as an input message role."}})
             return
         if path == "/v1/messages/count_tokens":
             # A formula unlike the proxy's estimator, so tests can tell a forwarded count from an estimate.
