@@ -90,7 +90,7 @@ class HttpProvider(abc.ABC):
         kind = self.classify(status, message, code)
         retry_after = retry_after_seconds(headers) if kind in (ErrorKind.RATE_LIMITED, ErrorKind.OVERLOADED) else None
         return ProxyError(kind, f"{self.spec.name}: {message or f'HTTP {status}'}", retry_after=retry_after,
-                          provider=self.spec.name)
+                          provider=self.spec.name, upstream=self.spec.base_url)
 
     def error_detail(self, body: bytes) -> tuple[str, str]:
         """(message, code) from an error body; generic enough for OpenAI-like and Anthropic-like bodies."""
@@ -129,18 +129,21 @@ class HttpProvider(abc.ABC):
     @contextmanager
     def boundary(self) -> Iterator[None]:
         """Translate httpx and decoding failures into the taxonomy, once, for everything inside."""
-        name = self.spec.name
+        name, upstream = self.spec.name, self.spec.base_url
         try:
             yield
         except httpx.TimeoutException as exc:
             raise ProxyError(ErrorKind.TIMEOUT, f"{name}: {type(exc).__name__}", provider=name) from exc
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: connection lost: {exc}", provider=name) from exc
+            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: connection lost: {exc}", provider=name,
+                             upstream=upstream) from exc
         except httpx.HTTPError as exc:
-            raise ProxyError(ErrorKind.CONNECT, f"{name}: {type(exc).__name__}: {exc}", provider=name) from exc
+            raise ProxyError(ErrorKind.CONNECT, f"{name}: {type(exc).__name__}: {exc}", provider=name,
+                             upstream=upstream) from exc
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             # The provider answered with something that is not its documented shape.
-            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: malformed response: {exc!r}", provider=name) from exc
+            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: malformed response: {exc!r}", provider=name,
+                             upstream=upstream) from exc
 
     async def post_json(self, path: str, payload: dict[str, Any], headers: Mapping[str, str] | None = None) -> Any:
         with self.boundary():
