@@ -17,6 +17,7 @@ import httpx
 from proxy.config import Deadlines, ModelSpec, ProviderSpec
 from proxy.errors import ErrorKind, ProxyError
 from proxy.providers.transport import transport_for
+from proxy.redaction import addresses_redact
 from proxy.streaming.closing import iterator_close
 from proxy.types import ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ProviderEvent, StreamEnd
 
@@ -90,7 +91,7 @@ class HttpProvider(abc.ABC):
         kind = self.classify(status, message, code)
         retry_after = retry_after_seconds(headers) if kind in (ErrorKind.RATE_LIMITED, ErrorKind.OVERLOADED) else None
         return ProxyError(kind, f"{self.spec.name}: {message or f'HTTP {status}'}", retry_after=retry_after,
-                          provider=self.spec.name, upstream=self.spec.base_url)
+                          provider=self.spec.name)
 
     def error_detail(self, body: bytes) -> tuple[str, str]:
         """(message, code) from an error body; generic enough for OpenAI-like and Anthropic-like bodies."""
@@ -128,10 +129,15 @@ class HttpProvider(abc.ABC):
 
     @contextmanager
     def boundary(self) -> Iterator[None]:
-        """Translate httpx and decoding failures into the taxonomy, once, for everything inside."""
+        """Translate httpx and decoding failures into the taxonomy, once, for everything inside; and keep the
+        provider's address (its base_url host included) out of the client's message of every error leaving it."""
         name, upstream = self.spec.name, self.spec.base_url
         try:
             yield
+        except ProxyError as error:
+            # An adapter's own reading of the provider's words (an in-band stream error) may name its host bare.
+            error.message = addresses_redact(error.message, name=name, base_url=upstream)
+            raise
         except httpx.TimeoutException as exc:
             raise ProxyError(ErrorKind.TIMEOUT, f"{name}: {type(exc).__name__}", provider=name) from exc
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:

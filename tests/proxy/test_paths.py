@@ -91,7 +91,7 @@ def test_count_tokens_needs_no_tool_capable_model_and_no_room_in_the_window(stac
                                              model_spec("llama3", context_window=512)),), aliases={})
     client = stack.anthropic_client()
     with_tools = client.messages.with_raw_response.count_tokens(model="llama3", messages=USER,
-                                                                tools=[WEATHER_ANTHROPIC])  # type: ignore[list-item]
+                                                                tools=[WEATHER_ANTHROPIC])
     too_long = client.messages.count_tokens(model="auto", messages=[{"role": "user", "content": "word " * 4000}])
     assert 0 < with_tools.parse().input_tokens and with_tools.headers["x-legion-token-source"] == "estimated"
     assert too_long.input_tokens > 512

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from proxy.errors import ErrorKind, ProxyError
+from proxy.providers.base import HttpProvider
+from proxy.providers.openai_compatible import OpenAICompatibleProvider
 from proxy.redaction import UNNAMED, addresses_redact
+from tests.proxy.conftest import FAST, model_spec, provider_spec
 
 REDACTED = {
     "url": ("openai: 404 at http://10.1.2.3:8000/v1/chat/completions.", "openai: 404 at gpu."),
@@ -56,3 +59,17 @@ def test_a_proxy_error_shows_the_client_the_redacted_message_and_keeps_the_detai
 def test_an_explicit_detail_is_kept_beside_the_summary() -> None:
     error = ProxyError(ErrorKind.EXHAUSTED, "all failed: gpu refused", detail="all failed: 10.0.0.9:8000 refused")
     assert (error.message, error.detail) == ("all failed: gpu refused", "all failed: 10.0.0.9:8000 refused")
+
+
+@pytest.mark.anyio
+async def test_an_error_leaving_a_providers_boundary_loses_its_bare_host() -> None:
+    provider: HttpProvider = OpenAICompatibleProvider(
+        provider_spec("gpu", "openai_compatible", "http://gpu-box.internal:9000/v1", model_spec("m")),
+        api_key=None, deadlines=FAST)
+    try:
+        with pytest.raises(ProxyError) as raised, provider.boundary():
+            raise ProxyError(ErrorKind.SERVER, "gpu: in-band error: lookup gpu-box.internal failed", provider="gpu")
+    finally:
+        await provider.aclose()
+    assert raised.value.message == "gpu: in-band error: lookup gpu failed"
+    assert "gpu-box.internal" in raised.value.detail
