@@ -13,6 +13,13 @@ from django.urls import re_path  # noqa: E402
 
 from proxy.routing import proxy_urlpatterns  # noqa: E402
 
-# Full mode runs the proxy as its own process (`legion proxy`) so it scales apart from the web.
-http_routes = [*proxy_urlpatterns] if settings.LEGION_MODE == "lite" else []
-application = ProtocolTypeRouter({"http": URLRouter([*http_routes, re_path(r"", django_asgi_app)])})  # type: ignore[arg-type]  # stubs only know views; Channels routes ASGI apps
+
+def http_application(*, lite: bool) -> URLRouter:
+    """Django's views, behind the proxy's routes in lite mode: their catch-all answers every /v1/... path, so
+    Django's HTML 404 is never reached there. Full mode runs the proxy as its own process (`legion proxy`) so it
+    scales apart from the web."""
+    routes = [*proxy_urlpatterns] if lite else []
+    return URLRouter([*routes, re_path(r"", django_asgi_app)])  # type: ignore[arg-type]  # stubs only know views; Channels routes ASGI apps
+
+
+application = ProtocolTypeRouter({"http": http_application(lite=settings.LEGION_MODE == "lite")})

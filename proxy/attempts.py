@@ -129,7 +129,7 @@ class Escalation:
                      usage: Usage | None = None) -> None:
         self.ctx.release(lane.provider.name)
         self.errors.append(error)
-        self._record(lane, error.kind.value, started=started, first=first, usage=usage, error=error.message)
+        self._record(lane, error.kind.value, started=started, first=first, usage=usage, error=error.detail)
         if error.kind is ErrorKind.CONTEXT_LENGTH:
             self.overflowed_window = max(self.overflowed_window, lane.model.context_window)
         if error.kind in BREAKER_FAILURES:
@@ -163,9 +163,10 @@ class Escalation:
         last = self.errors[-1]
         if len(kinds) == 1 and last.kind in _SHARED_KINDS:
             retry = min((e.retry_after for e in self.errors if e.retry_after is not None), default=None)
-            return ProxyError(last.kind, last.message, retry_after=retry, provider=last.provider)
-        detail = "; ".join(f"{error.kind.value}: {error.message}" for error in self.errors)
-        return ProxyError(ErrorKind.EXHAUSTED, f"all {len(self.errors)} attempts failed: {detail}")
+            return ProxyError(last.kind, last.message, retry_after=retry, provider=last.provider, detail=last.detail)
+        heading = f"all {len(self.errors)} attempts failed: "
+        return ProxyError(ErrorKind.EXHAUSTED, heading + "; ".join(f"{e.kind.value}: {e.message}" for e in self.errors),
+                          detail=heading + "; ".join(f"{e.kind.value}: {e.detail}" for e in self.errors))
 
     def _record(self, lane: Lane, outcome: str, *, started: float | None = None, first: float | None = None,
                 usage: Usage | None = None, error: str = "") -> None:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -65,8 +65,7 @@ class ProxyConsumer(AsyncHttpConsumer):
         raise StopConsumer()
 
     async def handle(self, body: bytes) -> None:
-        self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope["headers"]}
-        self.dialect = self.dialect_for()
+        self.prepare()
         try:
             if self.scope["method"] != self.method:
                 raise ProxyError(ErrorKind.INVALID_REQUEST, f"{self.scope['path']} accepts {self.method} only",
@@ -81,6 +80,10 @@ class ProxyConsumer(AsyncHttpConsumer):
         except Exception:  # the last line of defence: log it, answer in the client's dialect
             log.exception("unexpected error serving %s", self.scope["path"])
             await self.fail(ProxyError(ErrorKind.INTERNAL, "internal proxy error; the proxy log has the details"))
+
+    def prepare(self) -> None:
+        self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope["headers"]}
+        self.dialect = self.dialect_for()
 
     def dialect_for(self) -> Dialect:
         return self.dialect
@@ -106,6 +109,9 @@ class ProxyConsumer(AsyncHttpConsumer):
         if self.started:
             log.warning("error after the response started: %r", error)
             return
+        if error.detail != error.message:  # the client gets the redacted message; the log keeps what was left out
+            log.warning("%s %s (request %s) answered %s: %s", self.scope["method"], self.scope["path"],
+                        self.request_id or "-", error.kind.value, error.detail)
         headers = [(b"retry-after", str(max(1, round(error.retry_after))).encode())] if error.retry_after else []
         await self.send_json(error.status, self.dialect.error_body(error), headers)
 
@@ -214,18 +220,53 @@ class EmbeddingsConsumer(ProxyConsumer):
         await self.send_json(200, openai_dialect.embed_render(result, encoding))
 
 
+def dialect_sniffed(headers: Mapping[str, str]) -> Dialect:
+    """The dialect of a caller on a path both SDKs use: Anthropic's SDK always sends `anthropic-version`, and an
+    `x-api-key` without `authorization` is Anthropic's way to authenticate; anything else is answered as OpenAI."""
+    if "anthropic-version" in headers or ("x-api-key" in headers and "authorization" not in headers):
+        return ANTHROPIC
+    return OPENAI
+
+
 class ModelsConsumer(ProxyConsumer):
-    """`GET /v1/models` in the shape of whichever SDK asks (Anthropic's sends `anthropic-version`)."""
+    """`GET /v1/models` in the shape of whichever SDK asks (see dialect_sniffed)."""
 
     method = "GET"
 
     def dialect_for(self) -> Dialect:
-        return ANTHROPIC if "anthropic-version" in self.headers else OPENAI
+        return dialect_sniffed(self.headers)
 
     async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
         names = runtime.catalog.names()
         render = anthropic_dialect.models_render if self.dialect is ANTHROPIC else openai_dialect.models_render
         await self.send_json(200, render(names))
+
+
+class ModelConsumer(ModelsConsumer):
+    """`GET /v1/models/{id}`: a model id, alias, `provider/model` or `auto`, in the asking SDK's shape."""
+
+    async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
+        name = self.scope["url_route"]["kwargs"]["model"]
+        if not runtime.catalog.knows(name):
+            raise ProxyError(ErrorKind.NOT_FOUND, f"unknown model '{name}'; GET /v1/models lists them", param="model")
+        render = anthropic_dialect.model_render if self.dialect is ANTHROPIC else openai_dialect.model_render
+        await self.send_json(200, render(name))
+
+
+class UnknownPathConsumer(ProxyConsumer):
+    """Any other path under /v1, any method: a 404 in the caller's dialect (see dialect_sniffed), so a client
+    with a wrong base URL or an endpoint Legion lacks reads an error it understands, never an HTML page.
+
+    Answered before authentication: nothing is served here, and a wrong path is the more useful thing to learn.
+    """
+
+    def dialect_for(self) -> Dialect:
+        return dialect_sniffed(self.headers)
+
+    async def handle(self, body: bytes) -> None:
+        self.prepare()
+        await self.fail(ProxyError(ErrorKind.NOT_FOUND, f"unknown path: {self.scope['method']} {self.scope['path']}"
+                                   " (docs/proxy.md lists the proxy's endpoints)"))
 
 
 class StatusConsumer(ProxyConsumer):

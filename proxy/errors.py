@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from proxy.redaction import addresses_redact
+
 
 class ErrorKind(enum.StrEnum):
     # Raised by the proxy about the client's request.
@@ -55,17 +57,22 @@ STATUS = {
 class ProxyError(Exception):
     """Any failure the proxy reports: the dialects render it in the client's own error shape.
 
-    `param` names the offending field of the client's request, `retry_after` (seconds) comes from a
-    provider's Retry-After, `provider` names the provider instance an attempt failed on.
+    `message` is what the client is shown: upstream addresses are redacted from it here, once, for every error
+    (replaced by the provider's name; `upstream` is its base URL, whose host may appear bare). `detail` keeps the
+    full text for the log and the ledger; it defaults to the unredacted message. `param` names the offending
+    field of the client's request, `retry_after` (seconds) comes from a provider's Retry-After, `provider` names
+    the provider instance an attempt failed on.
     """
 
     def __init__(
         self, kind: ErrorKind, message: str, *, param: str | None = None, retry_after: float | None = None,
-        provider: str | None = None, status: int | None = None,
+        provider: str | None = None, status: int | None = None, detail: str | None = None,
+        upstream: str | None = None,
     ) -> None:
-        super().__init__(message)
+        self.detail = detail or message
+        super().__init__(self.detail)
         self.kind = kind
-        self.message = message
+        self.message = addresses_redact(message, name=provider, base_url=upstream)
         self.param = param
         self.retry_after = retry_after
         self.provider = provider
@@ -76,7 +83,7 @@ class ProxyError(Exception):
         return self.kind in RETRYABLE
 
     def __repr__(self) -> str:
-        return f"ProxyError({self.kind.value}, {self.message!r})"
+        return f"ProxyError({self.kind.value}, {self.detail!r})"
 
 
 def invalid(message: str, param: str | None = None) -> ProxyError:

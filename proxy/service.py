@@ -179,7 +179,7 @@ async def tokens_count(ctx: RequestContext, request: ChatRequest) -> tuple[int, 
     """(input tokens, whether a provider counted them); the estimate stands in when none can."""
     ctx.event.requested_model = request.model
     with _reported(ctx):
-        lane = ctx.runtime.catalog.chat_plan(request, pins=ctx.pins, caller=ctx.caller)[0]
+        lane = ctx.runtime.catalog.count_plan(request, pins=ctx.pins, caller=ctx.caller)[0]
         try:
             async with asyncio.timeout(max(0.0, min(ctx.remaining(), ctx.runtime.settings.deadlines.first_token))):
                 counted = await ctx.runtime.providers[lane.provider.name].count_tokens(request, lane.model)

@@ -381,6 +381,9 @@ def _tool_choice(raw: dict[str, Any] | None) -> ToolChoice:
 
 
 def models_render(names: list[str]) -> dict[str, Any]:
-    data = [{"id": n, "type": "model", "display_name": n, "created_at": "1970-01-01T00:00:00Z"} for n in names]
-    return {"data": data, "has_more": False, "first_id": names[0] if names else None,
-            "last_id": names[-1] if names else None}
+    return {"data": [model_render(name) for name in names], "has_more": False,
+            "first_id": names[0] if names else None, "last_id": names[-1] if names else None}
+
+
+def model_render(name: str) -> dict[str, Any]:
+    return {"id": name, "type": "model", "display_name": name, "created_at": "1970-01-01T00:00:00Z"}

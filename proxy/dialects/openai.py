@@ -390,5 +390,8 @@ def embed_render(result: EmbedResponse, encoding: str) -> dict[str, Any]:
 
 
 def models_render(names: list[str]) -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "legion"}
-                                       for n in names]}
+    return {"object": "list", "data": [model_render(name) for name in names]}
+
+
+def model_render(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "legion"}

@@ -17,6 +17,7 @@ import httpx
 from proxy.config import Deadlines, ModelSpec, ProviderSpec
 from proxy.errors import ErrorKind, ProxyError
 from proxy.providers.transport import transport_for
+from proxy.redaction import addresses_redact
 from proxy.streaming.closing import iterator_close
 from proxy.types import ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ProviderEvent, StreamEnd
 
@@ -128,19 +129,27 @@ class HttpProvider(abc.ABC):
 
     @contextmanager
     def boundary(self) -> Iterator[None]:
-        """Translate httpx and decoding failures into the taxonomy, once, for everything inside."""
-        name = self.spec.name
+        """Translate httpx and decoding failures into the taxonomy, once, for everything inside; and keep the
+        provider's address (its base_url host included) out of the client's message of every error leaving it."""
+        name, upstream = self.spec.name, self.spec.base_url
         try:
             yield
+        except ProxyError as error:
+            # An adapter's own reading of the provider's words (an in-band stream error) may name its host bare.
+            error.message = addresses_redact(error.message, name=name, base_url=upstream)
+            raise
         except httpx.TimeoutException as exc:
             raise ProxyError(ErrorKind.TIMEOUT, f"{name}: {type(exc).__name__}", provider=name) from exc
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: connection lost: {exc}", provider=name) from exc
+            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: connection lost: {exc}", provider=name,
+                             upstream=upstream) from exc
         except httpx.HTTPError as exc:
-            raise ProxyError(ErrorKind.CONNECT, f"{name}: {type(exc).__name__}: {exc}", provider=name) from exc
+            raise ProxyError(ErrorKind.CONNECT, f"{name}: {type(exc).__name__}: {exc}", provider=name,
+                             upstream=upstream) from exc
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             # The provider answered with something that is not its documented shape.
-            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: malformed response: {exc!r}", provider=name) from exc
+            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{name}: malformed response: {exc!r}", provider=name,
+                             upstream=upstream) from exc
 
     async def post_json(self, path: str, payload: dict[str, Any], headers: Mapping[str, str] | None = None) -> Any:
         with self.boundary():

@@ -7,7 +7,7 @@ capable tier first (local → direct → fleet → cloud → frontier), then pri
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from proxy.config import TIER_RANK, TIERS, ModelSpec, ProviderSpec
@@ -17,6 +17,13 @@ from proxy.types import Caller, ChatRequest
 
 AUTO = "auto"
 CONTEXT_SHARE = 0.9  # leave a tenth of the window for the answer and for the estimator's error
+# What a newcomer with an empty catalog is told: every place a provider can come from (docs/proxy.md has them all).
+NO_PROVIDER = (
+    "no provider is declared. Declare one under `proxy.providers` in legion.toml (or as JSON in "
+    "LEGION_PROXY_PROVIDERS), or in the admin's provider catalog at /admin/llm/provider/; in lite mode "
+    "`./legion start` also starts the bundled local model (`./legion doctor` says why it is absent). "
+    "See docs/proxy.md, 'Declaring providers and models'."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +82,21 @@ class Catalog:
         chat = any(not lane.model.embeddings_only for lane in self.lanes)
         return [*self.by_id, *(a for a in self.aliases if a not in self.by_id), *([AUTO] if chat else [])]
 
+    def knows(self, name: str) -> bool:
+        """Whether `name` is something a client may ask for: a listed name or a `provider/model` pair."""
+        return name in self.by_key or name in self.names()
+
     def resolve(self, name: str) -> list[Lane]:
+        """The lanes behind `name`; empty only for `auto` when no declared model can chat."""
+        if not self.lanes:
+            raise ProxyError(ErrorKind.NO_CANDIDATE, f"no model can serve '{name}': {NO_PROVIDER}", param="model")
         if name == AUTO and AUTO not in self.aliases:
             return [lane for lane in self.lanes if not lane.model.embeddings_only]
         if name in self.aliases:
             return _unique(lane for member in self.aliases[name] for lane in self._named(member))
         lanes = self._named(name)
         if not lanes:
-            known = ", ".join(self.names()[:20]) or "none are configured"
+            known = ", ".join(self.names()[:20])
             raise ProxyError(ErrorKind.UNKNOWN_MODEL, f"unknown model '{name}'; known models: {known}", param="model")
         return lanes
 
@@ -93,39 +107,52 @@ class Catalog:
         return [lane] if lane else []
 
     def chat_plan(self, request: ChatRequest, *, pins: Pins, caller: Caller) -> list[Lane]:
-        """Ordered lanes able to serve `request`; a 400 naming every rejection when none can."""
-        lanes = _permitted(self.resolve(request.model), caller, request.model)
-        needs = _needs(request)
-        tokens = request_tokens(request)
-        rejected: list[str] = []
-        kept = []
-        for lane in _pinned(lanes, pins, rejected):
+        """Ordered lanes able to serve `request`; a 400 naming every refused lane and why when none can."""
+        needs, tokens = _needs(request), request_tokens(request)
+
+        def refusal(lane: Lane) -> str | None:
             missing = needs - lane.model.capabilities
             if lane.model.embeddings_only:
-                rejected.append(f"{lane.key} serves only embeddings")
-            elif missing:
-                rejected.append(f"{lane.key} lacks {', '.join(sorted(missing))}")
-            elif tokens > CONTEXT_SHARE * lane.model.context_window:
-                rejected.append(f"{lane.key} has a {lane.model.context_window}-token window, the prompt is "
-                                f"~{tokens} tokens")
-            else:
-                kept.append(lane)
-        if not kept:
-            raise ProxyError(ErrorKind.NO_CANDIDATE,
-                             f"no model can serve this request for '{request.model}': {'; '.join(rejected)}",
-                             param="model")
-        return sorted(kept, key=lambda lane: lane.rank)
+                return "serves only embeddings"
+            if missing:
+                return f"lacks {', '.join(sorted(missing))}"
+            if tokens > CONTEXT_SHARE * lane.model.context_window:
+                return f"has a {lane.model.context_window}-token window, the prompt is ~{tokens} tokens"
+            return None
+
+        return self._plan(request.model, "serve this request", refusal, pins=pins, caller=caller)
+
+    def count_plan(self, request: ChatRequest, *, pins: Pins, caller: Caller) -> list[Lane]:
+        """Ordered lanes that may count `request`'s tokens: any chat model, whatever the request needs and however
+        long the prompt. Counting sends nothing to answer, and it is how a client learns its prompt is too long."""
+        return self._plan(request.model, "count tokens",
+                          lambda lane: "serves only embeddings" if lane.model.embeddings_only else None,
+                          pins=pins, caller=caller)
 
     def embed_plan(self, model: str, *, pins: Pins, caller: Caller) -> list[Lane]:
+        return self._plan(model, "embed",
+                          lambda lane: None if "embeddings" in lane.model.capabilities else "serves no embeddings",
+                          pins=pins, caller=caller)
+
+    def _plan(self, name: str, doing: str, refusal: Callable[[Lane], str | None], *, pins: Pins,
+              caller: Caller) -> list[Lane]:
+        """The lanes behind `name` that RBAC, the pins and `refusal` (a reason, or None to keep) leave, cheapest
+        first; a 400 listing every lane and why it was refused when none is left."""
+        lanes = self.resolve(name)
+        if not lanes:
+            every = ", ".join(lane.key for lane in self.lanes)
+            raise ProxyError(ErrorKind.NO_CANDIDATE, f"no model can {doing} for '{name}': it chooses among chat "
+                             f"models, and every declared model serves only embeddings ({every})", param="model")
         rejected: list[str] = []
         kept = []
-        for lane in _pinned(_permitted(self.resolve(model), caller, model), pins, rejected):
-            if "embeddings" in lane.model.capabilities:
+        for lane in _pinned(_permitted(lanes, caller, name, rejected), pins, rejected):
+            reason = refusal(lane)
+            if reason is None:
                 kept.append(lane)
             else:
-                rejected.append(f"{lane.key} serves no embeddings")
+                rejected.append(f"{lane.key} {reason}")
         if not kept:
-            raise ProxyError(ErrorKind.NO_CANDIDATE, f"no model can embed for '{model}': {'; '.join(rejected)}",
+            raise ProxyError(ErrorKind.NO_CANDIDATE, f"no model can {doing} for '{name}': {'; '.join(rejected)}",
                              param="model")
         return sorted(kept, key=lambda lane: lane.rank)
 
@@ -141,13 +168,19 @@ def _needs(request: ChatRequest) -> set[str]:
     return needs
 
 
-def _permitted(lanes: list[Lane], caller: Caller, name: str) -> list[Lane]:
-    """The lanes RBAC lets this caller use; a 403 when it bars every one (rather than a 400 naming them)."""
-    allowed = [lane for lane in lanes
-               if caller.may_use(tier=lane.tier, provider=lane.provider.name, model=lane.model.id)]
-    if lanes and not allowed:
-        raise ProxyError(ErrorKind.FORBIDDEN,
-                         f"{caller.principal or 'this caller'} may not use any model behind '{name}'", param="model")
+def _permitted(lanes: list[Lane], caller: Caller, name: str, rejected: list[str]) -> list[Lane]:
+    """The lanes RBAC lets this caller use, the others noted in `rejected`; a 403 naming them all when it bars
+    every one (rather than a 400)."""
+    who = caller.principal or "this caller"
+    allowed = []
+    for lane in lanes:
+        if caller.may_use(tier=lane.tier, provider=lane.provider.name, model=lane.model.id):
+            allowed.append(lane)
+        else:
+            rejected.append(f"{lane.key} is barred to {who} by RBAC")
+    if not allowed:
+        raise ProxyError(ErrorKind.FORBIDDEN, f"{who} may not use any model behind '{name}' (RBAC `execute` on "
+                         f"models/<tier>/<provider>/<model>): {', '.join(lane.key for lane in lanes)}", param="model")
     return allowed
 
 

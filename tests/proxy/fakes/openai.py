@@ -126,6 +126,7 @@ class FakeOpenAI(FakeProvider):
             "invalid": (400, "invalid_request_error", None, "Invalid value for 'temperature'."),
             "not_found": (404, "invalid_request_error", "model_not_found", "The model does not exist."),
         }[fail.kind]
+        message = fail.message or message
         if self.flavour == "vllm":
             return status, {"object": "error", "message": message, "type": "BadRequestError" if status == 400
                             else "InternalServerError", "param": None, "code": status}, headers

@@ -34,6 +34,7 @@ class Fail:
 
     kind: str
     retry_after: float | None = None
+    message: str | None = None  # instead of the provider's usual wording
 
 
 @dataclass

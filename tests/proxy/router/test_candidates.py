@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.rbac.decisions import PolicyData
+from proxy.config import ModelSpec
 from proxy.errors import ErrorKind, ProxyError
 from proxy.router.candidates import Catalog, Pins
 from proxy.types import Caller, ChatRequest, ImagePart, Message, TextPart
@@ -101,3 +102,63 @@ def test_unknown_model_and_no_candidate_are_distinct_errors() -> None:
 def test_an_alias_naming_nothing_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="names no declared model"):
         Catalog([CATALOG.lanes[0].provider], {"bad": ["nope"]})
+
+
+def test_an_empty_catalog_says_no_provider_is_declared_and_where_to_declare_one() -> None:
+    empty = Catalog([], {})
+    for plan in (lambda: empty.chat_plan(chat(model="auto"), pins=Pins(), caller=Caller()),
+                 lambda: empty.count_plan(chat(model="gpt-4o"), pins=Pins(), caller=Caller()),
+                 lambda: empty.embed_plan("text-embed", pins=Pins(), caller=Caller())):
+        with pytest.raises(ProxyError) as raised:
+            plan()
+        assert raised.value.kind is ErrorKind.NO_CANDIDATE and raised.value.param == "model"
+        message = raised.value.message
+        assert "no provider is declared" in message
+        assert all(where in message for where in ("proxy.providers", "/admin/llm/provider/", "./legion start",
+                                                  "./legion doctor", "docs/proxy.md"))
+
+
+def test_auto_with_only_embedding_models_names_each_of_them() -> None:
+    embeddings_only = Catalog([provider_spec("ollama", "ollama", "http://x",
+                                             ModelSpec(id="nomic", capabilities=frozenset({"embeddings"})),
+                                             ModelSpec(id="bge", capabilities=frozenset({"embeddings"})))], {})
+    with pytest.raises(ProxyError) as raised:
+        embeddings_only.chat_plan(chat(model="auto"), pins=Pins(), caller=Caller())
+    assert raised.value.kind is ErrorKind.NO_CANDIDATE and raised.value.param == "model"
+    assert "ollama/nomic" in raised.value.message and "ollama/bge" in raised.value.message
+
+
+def test_when_every_lane_is_refused_each_is_named_with_its_reason() -> None:
+    caller = caller_with(allow=["models/*"], deny=["models/+/ollama2/*"])
+    with pytest.raises(ProxyError) as raised:
+        CATALOG.chat_plan(chat(model="fast", tools=(WEATHER,)), pins=Pins(tier="local"), caller=caller)
+    message = raised.value.message
+    assert raised.value.kind is ErrorKind.NO_CANDIDATE and raised.value.param == "model"
+    assert "ollama/llama lacks tools" in message
+    assert "ollama2/llama is barred to svc by RBAC" in message
+    assert "gpt/mini is not in pinned tier local" in message
+
+
+def test_embed_plan_names_each_lane_that_serves_no_embeddings() -> None:
+    with pytest.raises(ProxyError) as raised:
+        CATALOG.embed_plan("smart", pins=Pins(), caller=Caller())
+    assert raised.value.kind is ErrorKind.NO_CANDIDATE
+    assert "claude/sonnet serves no embeddings" in raised.value.message and "gpt/big" in raised.value.message
+
+
+def test_a_forbidden_answer_names_every_barred_candidate() -> None:
+    with pytest.raises(ProxyError) as raised:
+        keys("llama", caller=caller_with(allow=["models/frontier/*"]))
+    assert raised.value.kind is ErrorKind.FORBIDDEN and raised.value.param == "model"
+    assert "ollama/llama" in raised.value.message and "ollama2/llama" in raised.value.message
+
+
+def test_counting_needs_no_capability_and_no_room_in_the_window() -> None:
+    request = chat(model="llama", tools=(WEATHER,), system=(TextPart("x" * 8000),))
+    assert [lane.key for lane in CATALOG.count_plan(request, pins=Pins(), caller=Caller())] == [
+        "ollama/llama", "ollama2/llama"]
+
+
+def test_knows_ids_aliases_auto_and_provider_model_pairs() -> None:
+    assert all(CATALOG.knows(name) for name in ("llama", "smart", "auto", "gpt/mini"))
+    assert not CATALOG.knows("gpt/llama") and not CATALOG.knows("nope")
