@@ -109,18 +109,31 @@ class Catalog:
     def chat_plan(self, request: ChatRequest, *, pins: Pins, caller: Caller) -> list[Lane]:
         """Ordered lanes able to serve `request`; a 400 naming every refused lane and why when none can."""
         needs, tokens = _needs(request), request_tokens(request)
+        windows: list[int] = []  # the windows of lanes refused only because the prompt is too long for them
+        unable: list[Lane] = []
 
         def refusal(lane: Lane) -> str | None:
             missing = needs - lane.model.capabilities
             if lane.model.embeddings_only:
+                unable.append(lane)
                 return "serves only embeddings"
             if missing:
+                unable.append(lane)
                 return f"lacks {', '.join(sorted(missing))}"
             if tokens > CONTEXT_SHARE * lane.model.context_window:
+                windows.append(lane.model.context_window)
                 return f"has a {lane.model.context_window}-token window, the prompt is ~{tokens} tokens"
             return None
 
-        return self._plan(request.model, "serve this request", refusal, pins=pins, caller=caller)
+        try:
+            return self._plan(request.model, "serve this request", refusal, pins=pins, caller=caller)
+        except ProxyError as error:
+            if error.kind is not ErrorKind.NO_CANDIDATE or not windows or unable:
+                raise
+            # Worded as the providers word it, so an agent's own remedy (Claude Code compacts) engages.
+            limit = int(CONTEXT_SHARE * max(windows))
+            raise ProxyError(ErrorKind.CONTEXT_LENGTH, f"prompt is too long: ~{tokens} tokens > {limit} maximum "
+                             f"({error.message})", param="messages") from None
 
     def count_plan(self, request: ChatRequest, *, pins: Pins, caller: Caller) -> list[Lane]:
         """Ordered lanes that may count `request`'s tokens: any chat model, whatever the request needs and however

@@ -92,11 +92,16 @@ def test_a_body_over_the_size_limit_is_refused(stack: Stack) -> None:
     assert response.status_code == 400 and response.json()["error"]["code"] == "request_too_large"
 
 
-def test_a_prompt_larger_than_every_window_names_the_reason(stack: Stack) -> None:
+def test_a_prompt_larger_than_every_window_is_refused_as_providers_word_it(stack: Stack) -> None:
     response = post(stack, "/v1/chat/completions", {**OPENAI_OK, "model": "llama3",
                                                      "messages": [{"role": "user", "content": "word " * 40000}]})
     error = response.json()["error"]
-    assert response.status_code == 400 and error["code"] == "no_candidate" and "window" in error["message"]
+    assert response.status_code == 400 and error["code"] == "context_length" and "window" in error["message"]
+    # Anthropic's own wording: Claude Code reads "prompt is too long" as its cue to compact the conversation.
+    response = post(stack, "/v1/messages", {**ANTHROPIC_OK, "model": "llama3",
+                                            "messages": [{"role": "user", "content": "word " * 40000}]})
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["message"].startswith("prompt is too long: ~50")
 
 
 def test_a_request_needing_tools_skips_models_without_them(stack: Stack) -> None:
