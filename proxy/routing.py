@@ -8,12 +8,14 @@ from proxy.consumers import (
     EmbeddingsConsumer,
     MessagesConsumer,
     ModelsConsumer,
+    ResponsesConsumer,
     StatusConsumer,
 )
 
 proxy_urlpatterns = [
     re_path(r"^v1/chat/completions$", ChatCompletionsConsumer.as_asgi()),
     re_path(r"^v1/messages$", MessagesConsumer.as_asgi()),
+    re_path(r"^v1/responses$", ResponsesConsumer.as_asgi()),
     re_path(r"^v1/messages/count_tokens$", CountTokensConsumer.as_asgi()),
     re_path(r"^v1/embeddings$", EmbeddingsConsumer.as_asgi()),
     re_path(r"^v1/models$", ModelsConsumer.as_asgi()),

@@ -29,6 +29,11 @@ from tests.proxy.fakes.script import (
 STOP = {"end": "end_turn", "length": "max_tokens"}
 
 
+def _input_usage(reply: Reply) -> dict[str, int]:
+    """Anthropic counts input net of the prompt cache, and the cache's reads apart."""
+    return {"input_tokens": reply.input_tokens - reply.cached_tokens, "cache_read_input_tokens": reply.cached_tokens}
+
+
 def event(name: str, payload: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode()
 
@@ -79,13 +84,13 @@ class FakeAnthropic(FakeProvider):
         return {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
                 "content": self._content(reply),
                 "stop_reason": "tool_use" if reply.tool_calls else STOP[reply.stop], "stop_sequence": None,
-                "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens}}
+                "usage": {**_input_usage(reply), "output_tokens": reply.output_tokens}}
 
     def _frames(self, model: str, behaviour: Behaviour) -> list[bytes]:
         reply = behaviour if isinstance(behaviour, Reply) else behaviour.reply  # type: ignore[union-attr]
         start = {"id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [],
                  "stop_reason": None, "stop_sequence": None,
-                 "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1}}
+                 "usage": {**_input_usage(reply), "output_tokens": 1}}
         frames = [event("message_start", {"type": "message_start", "message": start}),
                   event("ping", {"type": "ping"})]
         index = 0

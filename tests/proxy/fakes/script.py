@@ -23,6 +23,7 @@ class Reply:
     stop: str = "end"  # end | length
     input_tokens: int = 11
     output_tokens: int = 7
+    cached_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
     delay: float = 0.0  # between stream chunks
 
 
