@@ -18,7 +18,8 @@ T = TypeVar("T")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array",
                dict: "an object"}
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_CHOICE_MODES: dict[str | None, Literal["auto", "none", "any"]] = {None: "auto", "auto": "auto", "none": "none", "required": "any"}
+_CHOICE_MODES: dict[str | None, Literal["auto", "none", "any"]] = {None: "auto", "auto": "auto", "none": "none",
+                                                                  "required": "any"}
 
 
 @dataclass(frozen=True)
