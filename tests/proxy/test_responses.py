@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from tests.proxy.conftest import TEST_KEY, Stack
-from tests.proxy.fakes.script import Die, Reply
+from tests.proxy.fakes.script import Die, Fail, Reply, Stall
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -112,6 +112,36 @@ def test_usage_reports_cached_prompt_tokens(stack: Stack) -> None:
     stack.anthropic.queue("claude-x", Reply("ok", input_tokens=20, output_tokens=1, cached_tokens=8))
     response = stack.openai_client().responses.create(model="claude-x", input=ASK)
     assert response.usage.input_tokens == 20 and response.usage.input_tokens_details.cached_tokens == 8
+
+
+def test_a_json_schema_text_format_is_the_response_format_upstream(stack: Stack) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    stack.openai.queue("gpt-x", Reply('{"city": "Paris"}'))
+    response = stack.openai_client().responses.create(model="gpt-x", input=ASK, text={"format": {
+        "type": "json_schema", "name": "place", "schema": schema, "strict": True}})
+    assert json.loads(response.output_text) == {"city": "Paris"}
+    assert stack.openai.requests[-1].body["response_format"] == {"type": "json_schema", "json_schema": {
+        "name": "place", "schema": schema}}
+
+
+def test_a_failure_before_the_stream_starts_is_an_http_error(stack: Stack) -> None:
+    stack.configure(max_attempts=1)
+    stack.openai.queue("gpt-x", Fail("rate_limit", retry_after=3))
+    with pytest.raises(openai.RateLimitError) as raised:
+        with stack.openai_client().responses.stream(model="gpt-x", input=ASK) as stream:
+            list(stream)
+    assert raised.value.body["code"] == "rate_limited"  # type: ignore[index]
+
+
+def test_a_slow_start_carries_keepalive_comments_the_sdk_skips(stack: Stack) -> None:
+    stack.openai.queue("gpt-x", Stall(seconds=0.6, reply=Reply("slow but sure")))
+    with httpx.stream("POST", f"{stack.url}/v1/responses", timeout=10, headers={"authorization": f"Bearer {TEST_KEY}"},
+                      json={"model": "gpt-x", "input": ASK, "stream": True}) as raw:
+        body = raw.read().decode()
+    assert ": keep-alive\n\n" in body
+    stack.openai.queue("gpt-x", Stall(seconds=0.6, reply=Reply("slow but sure")))
+    with stack.openai_client().responses.stream(model="gpt-x", input=ASK) as stream:
+        assert stream.get_final_response().output_text == "slow but sure"
 
 
 def test_previous_response_id_is_refused_naming_it(stack: Stack) -> None:
@@ -265,3 +295,8 @@ def test_malformed_json_is_a_400(stack: Stack) -> None:
     response = httpx.post(f"{stack.url}/v1/responses", content=b'{"model": ', timeout=10,
                           headers={"authorization": f"Bearer {TEST_KEY}", "content-type": "application/json"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_request"
+
+
+def test_wrong_method_is_a_405_in_openai_shape(stack: Stack) -> None:
+    response = httpx.get(f"{stack.url}/v1/responses", headers={"authorization": f"Bearer {TEST_KEY}"}, timeout=10)
+    assert response.status_code == 405 and response.json()["error"]["type"] == "invalid_request_error"

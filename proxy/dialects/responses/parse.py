@@ -48,6 +48,10 @@ STATEFUL = {
 # A reasoning item's `encrypted_content` is the provider's thinking signature under this prefix, so that only a
 # signature Legion relayed is ever sent back upstream as one (a real OpenAI blob would be refused there).
 SIGNED = "legion-signature:"
+# Fields passed on as they are (or, like `store` and `include`, taken and not acted on): only their type is
+# checked, so that a bad value is a 400 naming it here rather than an upstream's error or a broken Response.
+CHECKED = (("include", list), ("store", bool), ("parallel_tool_calls", bool), ("metadata", dict),
+           ("prompt_cache_key", str), ("service_tier", str), ("safety_identifier", str))
 ECHOED = ("instructions", "metadata", "temperature", "top_p", "max_output_tokens", "reasoning", "text", "user",
           "truncation", "prompt_cache_key", "service_tier", "safety_identifier")
 
@@ -66,6 +70,8 @@ def request_parse(body: bytes, limits: Limits) -> ResponsesRequest:
     data = body_decode(body, limits)
     model = required(data, "model", str)
     _refuse_stateful(data)
+    for key, kind in CHECKED:
+        optional(data, key, kind)
     items = _items(data, limits)
     catalog = ToolCatalog()
     catalog.add(optional(data, "tools", list) or [], "tools", limits)
@@ -94,11 +100,9 @@ def request_parse(body: bytes, limits: Limits) -> ResponsesRequest:
         native=native_fields(native, NATIVE),
         dropped=tuple(catalog.dropped),
     )
-    for accepted, kind in (("include", list), ("store", bool)):
-        optional(data, accepted, kind)  # taken and not acted on (Legion stores nothing), but a bad value is a 400
     echo = {key: data[key] for key in ECHOED if data.get(key) is not None}
-    echo |= {"parallel_tool_calls": data.get("parallel_tool_calls", True), "tool_choice": data.get("tool_choice",
-             "auto"), "tools": data.get("tools") or []}
+    echo.update(parallel_tool_calls=data.get("parallel_tool_calls") is not False,
+                tool_choice=data.get("tool_choice") or "auto", tools=data.get("tools") or [])
     return ResponsesRequest(chat, catalog, echo)
 
 
