@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from proxy.dialects.responses.parse import SIGNED, ResponsesRequest
 from proxy.dialects.responses.tools import Origin
@@ -54,24 +55,16 @@ def whole_render(request: ResponsesRequest, response: ChatResponse, route: Route
 def items_render(request: ResponsesRequest, content: tuple[Part, ...]) -> list[dict[str, Any]]:
     """Output items in the answer's order: consecutive thinking is one reasoning item, consecutive text one message."""
     items: list[dict[str, Any]] = []
-    runs: list[list[Part]] = []
-    for part in content:
-        if runs and type(runs[-1][-1]) is type(part) and isinstance(part, TextPart | ThinkingPart):
-            runs[-1].append(part)
-        else:
-            runs.append([part])
-    for run in runs:
-        first = run[0]
-        if isinstance(first, ThinkingPart):
-            signature = next((p.signature for p in reversed(run) if isinstance(p, ThinkingPart) and p.signature), "")
-            items.append(reasoning_item(new_id("rs"), "".join(p.text for p in run if isinstance(p, ThinkingPart)),
-                                        signature))
-        elif isinstance(first, TextPart):
-            text = "".join(p.text for p in run if isinstance(p, TextPart))
-            if text:
-                items.append(message_item(new_id("msg"), text, "completed"))
-        elif isinstance(first, ToolUsePart):
-            items.append(call_item(request, first.id, first.name, json.dumps(first.input)))
+    for kind, group in itertools.groupby(content, key=type):
+        parts = list(group)
+        if kind is ThinkingPart:
+            thinking = cast(list[ThinkingPart], parts)
+            signature = next((p.signature for p in reversed(thinking) if p.signature), "")
+            items.append(reasoning_item(new_id("rs"), "".join(p.text for p in thinking), signature))
+        elif kind is TextPart and (text := "".join(p.text for p in cast(list[TextPart], parts))):
+            items.append(message_item(new_id("msg"), text, "completed"))
+        elif kind is ToolUsePart:
+            items += [call_item(request, p.id, p.name, json.dumps(p.input)) for p in cast(list[ToolUsePart], parts)]
     return items
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from proxy.dialects.responses.parse import ResponsesRequest
 from proxy.dialects.responses.render import (
@@ -26,7 +26,7 @@ from proxy.types import ClientEvent, Finished, KeepAlive, Started, TextDelta, Th
 class _Open:
     """The message or reasoning item deltas currently go to."""
 
-    kind: str  # "message" | "reasoning"
+    kind: Literal["message", "reasoning"]
     id: str
     index: int
     text: str = ""
@@ -82,7 +82,7 @@ class ResponsesStreamRenderer:
         return (self._event("response.created", response=self._response("in_progress"))
                 + self._event("response.in_progress", response=self._response("in_progress")))
 
-    def _start(self, kind: str) -> tuple[_Open, bytes]:
+    def _start(self, kind: Literal["message", "reasoning"]) -> tuple[_Open, bytes]:
         """The open item of `kind`, opening it (and closing any other) when deltas switch kind."""
         if self.open is not None and self.open.kind == kind:
             return self.open, b""

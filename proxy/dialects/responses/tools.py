@@ -4,6 +4,7 @@ hosted web search left out and reported, every other hosted tool refused."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from proxy.types import Tool, ToolChoice
 # search, so the tool is left out (reported in `legion.dropped_fields`) rather than failing every turn.
 DROPPED_TYPES = frozenset({"web_search", "web_search_preview", "web_search_2025_08_26",
                            "web_search_preview_2025_03_11"})
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")  # what a namespace may hold that a tool name may not
 # A custom tool's model-facing form: one string argument, rendered back as a `custom_tool_call` with its `input`.
 CUSTOM_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {"input": {"type": "string"}},
                                     "required": ["input"], "additionalProperties": False}
@@ -76,7 +78,7 @@ class ToolCatalog:
             tool, origin = self.declared[index]
             name = tool.name
             if name in self.origins and origin.namespace:
-                name = f"{origin.namespace}__{tool.name}"[:64]
+                name = f"{_NAME_UNSAFE.sub('_', origin.namespace)}__{tool.name}"[:64]
             if name in self.origins:
                 raise invalid(f"tool names must be unique; '{tool.name}' is declared twice", param="tools")
             self.origins[name], names[index] = origin, name

@@ -46,9 +46,9 @@ def events(raw: bytes) -> list[dict[str, Any]]:
 
 
 def test_a_namespaced_tool_keeps_its_name_unless_taken_then_its_namespace_qualifies_it() -> None:
-    request = parse(tools=[{"type": "namespace", "name": "clock", "tools": [FN]}, FN])
-    assert [tool.name for tool in request.chat.tools] == ["clock__wait", "wait"]
-    assert request.tools.canonical("wait", "clock") == "clock__wait" and request.tools.canonical("wait") == "wait"
+    request = parse(tools=[{"type": "namespace", "name": "clock.v1", "tools": [FN]}, FN])
+    assert [tool.name for tool in request.chat.tools] == ["clock_v1__wait", "wait"]
+    assert request.tools.canonical("wait", "clock.v1") == "clock_v1__wait" and request.tools.canonical("wait") == "wait"
 
 
 def test_instructions_then_leading_developer_items_are_the_system_prompt() -> None:
