@@ -141,7 +141,8 @@ class Escalation:
     def route(self, lane: Lane, *, served_by: tuple[str, ...] = (), continued: bool = False) -> RouteInfo:
         request, limit = self.request, lane.model.max_output
         clamped = limit if request is not None and request.max_tokens and request.max_tokens > limit else None
-        dropped = request.native.dropped_by(lane.provider.family) if request and request.native else ()
+        native = request.native.dropped_by(lane.provider.family) if request and request.native else ()
+        dropped = (request.dropped if request else ()) + native
         return RouteInfo(provider=lane.provider.name, model=lane.model.id, tier=lane.tier, attempts=len(self.tried),
                          failovers=len(self.tried) - 1, served_by=served_by or (lane.key,), continued=continued,
                          max_tokens=clamped, dropped=dropped)

@@ -25,6 +25,7 @@ from proxy.dialects import openai as openai_dialect
 from proxy.dialects.anthropic import AnthropicDialect
 from proxy.dialects.base import Dialect, StreamRenderer
 from proxy.dialects.openai import OpenAIDialect
+from proxy.dialects.responses import ResponsesDialect
 from proxy.errors import ErrorKind, ProxyError
 from proxy.ledger import LoggingSink
 from proxy.router.candidates import Pins
@@ -131,7 +132,7 @@ def route_headers(route: RouteInfo | None) -> list[tuple[bytes, bytes]]:
 
 
 class ChatConsumer(ProxyConsumer):
-    """`POST /v1/chat/completions` (OpenAI dialect) and `POST /v1/messages` (Anthropic dialect)."""
+    """`POST /v1/chat/completions` (OpenAI dialect), `POST /v1/messages` (Anthropic) and `POST /v1/responses`."""
 
     async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
         request = self.dialect.chat_parse(body, runtime.limits, self.headers)
@@ -195,6 +196,15 @@ class ChatCompletionsConsumer(ChatConsumer):
 class MessagesConsumer(ChatConsumer):
     dialect = ANTHROPIC
     endpoint = "messages"
+
+
+class ResponsesConsumer(ChatConsumer):
+    """`POST /v1/responses` (OpenAI Responses dialect); stateless: nothing is stored, whatever `store` says."""
+
+    endpoint = "responses"
+
+    def dialect_for(self) -> Dialect:
+        return ResponsesDialect()  # holds the request it parses, to repeat it in the Response object
 
 
 class CountTokensConsumer(ProxyConsumer):

@@ -9,6 +9,7 @@ from proxy.consumers import (
     MessagesConsumer,
     ModelConsumer,
     ModelsConsumer,
+    ResponsesConsumer,
     StatusConsumer,
     UnknownPathConsumer,
 )
@@ -16,6 +17,7 @@ from proxy.consumers import (
 proxy_urlpatterns = [
     re_path(r"^v1/chat/completions$", ChatCompletionsConsumer.as_asgi()),
     re_path(r"^v1/messages$", MessagesConsumer.as_asgi()),
+    re_path(r"^v1/responses$", ResponsesConsumer.as_asgi()),
     re_path(r"^v1/messages/count_tokens$", CountTokensConsumer.as_asgi()),
     re_path(r"^v1/embeddings$", EmbeddingsConsumer.as_asgi()),
     re_path(r"^v1/models$", ModelsConsumer.as_asgi()),

@@ -154,6 +154,7 @@ class ChatRequest:
     thinking_budget: int | None = None
     user: str = ""
     native: Native | None = None
+    dropped: tuple[str, ...] = ()  # client fields the dialect left out for every provider (a hosted tool), reported
 
     @property
     def system_text(self) -> str:

@@ -6,18 +6,20 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import jsonschema  # type: ignore[import-untyped]
 import jsonschema.exceptions  # type: ignore[import-untyped]
 
 from proxy.errors import ErrorKind, ProxyError, invalid
-from proxy.types import Tool
+from proxy.types import Message, Tool, ToolChoice, ToolResultPart
 
 T = TypeVar("T")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array",
                dict: "an object"}
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CHOICE_MODES: dict[str | None, Literal["auto", "none", "any"]] = {None: "auto", "auto": "auto", "none": "none",
+                                                                  "required": "any"}
 
 
 @dataclass(frozen=True)
@@ -144,3 +146,18 @@ def data_url_split(url: str, path: str) -> tuple[str, str]:
     if not header.startswith("data:") or not header.endswith(";base64") or not data:
         raise invalid(f"'{path}' must be an http(s) URL or a base64 data URL", param=path)
     return header[5:-7], data
+
+
+def tool_result_append(messages: list[Message], result: ToolResultPart) -> None:
+    """Adds a tool result as canonical turns carry it: consecutive results answer one assistant turn, so they
+    share one user turn."""
+    if messages and messages[-1].role == "user" and isinstance(messages[-1].content[-1], ToolResultPart):
+        messages[-1] = Message("user", (*messages[-1].content, result))
+    else:
+        messages.append(Message("user", (result,)))
+
+
+def tool_choice_mode(raw: Any) -> ToolChoice | None:
+    """OpenAI's string tool choices (absent is auto) in both its dialects; None for an object the dialect reads."""
+    mode = _CHOICE_MODES.get(raw) if raw is None or isinstance(raw, str) else None
+    return ToolChoice(mode) if mode is not None else None

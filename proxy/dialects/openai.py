@@ -21,6 +21,8 @@ from proxy.dialects.fields import (
     required,
     stop_list,
     tool_build,
+    tool_choice_mode,
+    tool_result_append,
     tools_limit,
 )
 from proxy.errors import ErrorKind, ProxyError, invalid
@@ -233,11 +235,7 @@ def _messages(raw: list[Any]) -> tuple[tuple[TextPart, ...], tuple[Message, ...]
                 tool_use_id=required(item, "tool_call_id", str, path),
                 content=_text_parts(item.get("content"), f"{path}.content"),
             )
-            # Consecutive tool messages answer one assistant turn, so they share one canonical user turn.
-            if messages and messages[-1].role == "user" and isinstance(messages[-1].content[-1], ToolResultPart):
-                messages[-1] = Message("user", (*messages[-1].content, result))
-            else:
-                messages.append(Message("user", (result,)))
+            tool_result_append(messages, result)
         else:
             raise invalid(f"'{path}.role' must be system, developer, user, assistant or tool, got '{role}'",
                           param=f"{path}.role")
@@ -330,12 +328,8 @@ def _tools(raw: list[Any], limits: Limits) -> tuple[Tool, ...]:
 
 
 def _tool_choice(raw: Any) -> ToolChoice:
-    if raw is None or raw == "auto":
-        return ToolChoice("auto")
-    if raw == "none":
-        return ToolChoice("none")
-    if raw == "required":
-        return ToolChoice("any")
+    if (mode := tool_choice_mode(raw)) is not None:
+        return mode
     if isinstance(raw, dict) and isinstance(raw.get("function"), dict):
         return ToolChoice("tool", required(raw["function"], "name", str, "tool_choice.function"))
     raise invalid("'tool_choice' must be auto, none, required or a named function", param="tool_choice")
