@@ -7,7 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from proxy.errors import BREAKER_FAILURES, ErrorKind, ProxyError
+from proxy.errors import BREAKER_FAILURES, TRANSIENT, ErrorKind, ProxyError
 from proxy.ledger import AttemptRecord, RequestEvent
 from proxy.router.candidates import Lane, Pins
 from proxy.runtime import Runtime
@@ -67,6 +67,8 @@ class Escalation:
 
     A provider at its concurrency limit is skipped like an open breaker; when no other lane is left, the
     request waits for a slot on the skipped ones (cheapest first) for at most the connect deadline.
+    When still no lane is left, the lane that failed last is tried again after a backoff if its failure was
+    transient (see `_retry`).
     """
 
     ctx: RequestContext
@@ -77,6 +79,8 @@ class Escalation:
     errors: list[ProxyError] = field(default_factory=list)
     overflowed_window: int = 0
     busy: list[Lane] = field(default_factory=list)
+    last_failure: tuple[Lane, ProxyError] | None = None
+    retries: int = 0
 
     async def next(self) -> Lane | None:
         settings = self.ctx.runtime.settings
@@ -97,7 +101,7 @@ class Escalation:
                 continue
             self.tried.append(lane)
             return lane
-        return await self._wait_for_slot()
+        return await self._wait_for_slot() or await self._retry()
 
     async def _lease(self, lane: Lane) -> bool:
         name = lane.provider.name
@@ -120,6 +124,36 @@ class Escalation:
             await asyncio.sleep(BUSY_POLL_SECONDS)
         return None
 
+    async def _retry(self) -> Lane | None:
+        """The lane that failed last, once more, when its failure was transient and attempts and time are left.
+
+        The wait is the provider's Retry-After when it gave one (its breaker is held that long, so the retry
+        comes right after the hold), else the jittered backoff. A wait that would leave less than the connect
+        deadline before the request's deadline is not waited: the request fails now with the provider's error
+        (a 429 keeps its Retry-After for the client). The breaker and the concurrency lease are checked after
+        the wait like for any attempt: a breaker that opened meanwhile ends the request.
+        """
+        settings = self.ctx.runtime.settings
+        if self.last_failure is None or len(self.tried) >= settings.max_attempts:
+            return None
+        lane, error = self.last_failure
+        if error.kind not in TRANSIENT:
+            return None
+        wait = error.retry_after if error.retry_after is not None else settings.backoff.delay(self.retries)
+        if wait + settings.deadlines.connect > self.ctx.remaining():
+            return None
+        self.retries += 1
+        await asyncio.sleep(wait)
+        if not await self.ctx.runtime.breakers.allow(lane.provider.name):
+            self._record(lane, SKIPPED_OPEN)
+            return None
+        if await self._lease(lane):
+            self.tried.append(lane)
+            return lane
+        self._record(lane, SKIPPED_BUSY)
+        self.busy.append(lane)
+        return await self._wait_for_slot()
+
     async def succeeded(self, lane: Lane, usage: Usage, started: float, first: float | None = None) -> None:
         self.ctx.release(lane.provider.name)
         self._record(lane, "ok", started=started, first=first, usage=usage)
@@ -129,6 +163,7 @@ class Escalation:
                      usage: Usage | None = None) -> None:
         self.ctx.release(lane.provider.name)
         self.errors.append(error)
+        self.last_failure = lane, error
         self._record(lane, error.kind.value, started=started, first=first, usage=usage, error=error.message)
         if error.kind is ErrorKind.CONTEXT_LENGTH:
             self.overflowed_window = max(self.overflowed_window, lane.model.context_window)

@@ -92,6 +92,24 @@ async def test_retry_after_holds_the_breaker_open_for_that_long(breakers: tuple[
     assert await store.allow("p")
 
 
+async def test_once_a_retry_after_hold_passes_every_caller_goes_through(breakers: tuple[Breakers, Clock]) -> None:
+    store, clock = breakers
+    await store.failure("p", hold=2)
+    assert (await store.states(["p"]))["p"] is BreakerState.OPEN
+    clock.now += 2.5
+    assert await store.allow("p") and await store.allow("p")  # no half-open probe locking the others out
+    assert (await store.states(["p"]))["p"] is BreakerState.CLOSED
+
+
+async def test_a_hold_does_not_close_a_breaker_opened_by_failures(breakers: tuple[Breakers, Clock]) -> None:
+    store, clock = breakers
+    for _ in range(3):
+        await store.failure("p")
+    await store.failure("p", hold=2)
+    clock.now += 2.5
+    assert not await store.allow("p")  # still within the cooldown of the failures
+
+
 async def test_breakers_are_independent_per_provider(breakers: tuple[Breakers, Clock]) -> None:
     store, _ = breakers
     for _ in range(3):
