@@ -166,6 +166,28 @@ def test_continuation_without_prefill_sends_an_explicit_instruction(stack: Stack
     assert sent[-1] == {"role": "user", "content": INSTRUCTION}
 
 
+def test_a_fallback_that_restarts_the_answer_sends_each_word_once(stack: Stack) -> None:
+    claude_first(stack)
+    # Frames: message_start, content_block_start, ping, then a word each: the client has "Once upon a time ".
+    stack.anthropic.queue("claude-x", Die(after=7, reply=Reply("Once upon a time there was a fox.")))
+    stack.openai.queue("gpt-x", Reply("Once upon a time there was a fox."))  # no prefill: asked to continue
+    text, chunks = stream_text(stack, "pair")
+    assert text == "Once upon a time there was a fox."
+    assert chunks[-1].choices[0].finish_reason == "stop"  # type: ignore[attr-defined]
+    assert legion_metadata(chunks)["continued"] is True
+
+
+def test_a_fallback_that_restarts_differently_ends_the_stream_with_an_error(stack: Stack) -> None:
+    claude_first(stack, max_attempts=2)
+    stack.anthropic.queue("claude-x", Die(after=7, reply=Reply("Once upon a time there was a fox.")))
+    stack.openai.queue("gpt-x", Reply("Once upon a midnight dreary."))  # differs before "time"
+    received = []
+    with pytest.raises(openai.APIError):
+        for chunk in stack.openai_client().chat.completions.create(model="pair", messages=USER, stream=True):
+            received.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+    assert "".join(received) == "Once upon a time "
+
+
 def test_a_tool_call_cut_mid_arguments_never_reaches_the_client(stack: Stack) -> None:
     claude_first(stack)
     # Frames: message_start, ping, tool_use block start, the first argument fragment; then the connection drops.
