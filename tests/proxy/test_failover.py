@@ -307,23 +307,17 @@ def test_retries_stop_at_max_attempts(stack: Stack) -> None:
     assert len(stack.openai.requests) == 2
 
 
-def test_a_non_retryable_error_is_not_retried(stack: Stack) -> None:
-    stack.openai.queue("gpt-x", Fail("invalid"))
-    with pytest.raises(openai.BadRequestError):
-        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
-    assert len(stack.openai.requests) == 1
-
-
-def test_a_missing_model_is_not_retried_on_the_same_candidate(stack: Stack) -> None:
-    stack.openai.queue("gpt-x", Fail("not_found"))
-    with pytest.raises(openai.APIStatusError):
-        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
-    assert len(stack.openai.requests) == 1
-
-
-def test_a_breaker_opened_by_the_failure_ends_the_retries(stack: Stack) -> None:
-    stack.configure(breaker=BreakerSettings(store="memory", failure_threshold=1, cooldown_seconds=60))
-    stack.openai.queue("gpt-x", Fail("server"))
+@pytest.mark.parametrize(("failure", "settings"), [
+    ("invalid", {}),  # the client's own fault: not retryable at all
+    ("context_length", {}),  # neither the prompt nor the window changes on a second try
+    ("auth", {}),
+    ("not_found", {}),
+    ("server", {"breaker": BreakerSettings(store="memory", failure_threshold=1, cooldown_seconds=60)}),
+])
+def test_the_only_candidate_is_not_retried_when_a_second_try_cannot_help(stack: Stack, failure: str,
+                                                                         settings: dict[str, object]) -> None:
+    stack.configure(**settings)
+    stack.openai.queue("gpt-x", Fail(failure))
     with pytest.raises(openai.APIStatusError):
         stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
     assert len(stack.openai.requests) == 1
