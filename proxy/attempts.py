@@ -16,6 +16,8 @@ from proxy.types import Caller, ChatRequest, RouteInfo, Usage
 SKIPPED_OPEN = "skipped_open"
 SKIPPED_BUSY = "skipped_busy"
 BUSY_POLL_SECONDS = 0.02
+# Timers may fire a clock tick early; a retry after a Retry-After must find the breaker's hold over.
+RETRY_SLACK_SECONDS = 0.01
 # Errors that say nothing about other candidates: all of them failing the same way is reported as that error.
 _SHARED_KINDS = (ErrorKind.RATE_LIMITED, ErrorKind.CONTEXT_LENGTH, ErrorKind.TIMEOUT)
 
@@ -143,7 +145,7 @@ class Escalation:
         if wait + settings.deadlines.connect > self.ctx.remaining():
             return None
         self.retries += 1
-        await asyncio.sleep(wait)
+        await asyncio.sleep(wait + RETRY_SLACK_SECONDS)
         if not await self.ctx.runtime.breakers.allow(lane.provider.name):
             self._record(lane, SKIPPED_OPEN)
             return None

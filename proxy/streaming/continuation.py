@@ -129,8 +129,9 @@ class ContinuationJoiner:
         if self.repeats:
             return self._join(held[self.repeats[min(self.repeats)]:])
         if len(self.target[:self.restart_matched].split()) >= MIN_REPEAT_WORDS:
-            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{self.provider}: the fallback restarted the answer "
-                             "differently from what was already sent", provider=self.provider or None)
+            where = f"{self.provider}: " if self.provider else ""
+            raise ProxyError(ErrorKind.STREAM_BROKEN, f"{where}the fallback restarted the answer differently from "
+                             "what was already sent", provider=self.provider or None)
         return self._join(held)
 
     def _join(self, text: str) -> str:
