@@ -38,6 +38,9 @@ class Breakers(Protocol):
     async def failure(self, key: str, *, hold: float | None = None) -> None:
         """Count a failure; `hold` (seconds, from Retry-After) opens the breaker at once for that long."""
 
+    async def held(self, key: str) -> float:
+        """Seconds left of a Retry-After hold on `key` (0.0 when none: closed, or open after failures)."""
+
     async def states(self, keys: Iterable[str]) -> dict[str, BreakerState]: ...
 
     async def aclose(self) -> None: ...
@@ -94,6 +97,10 @@ class MemoryBreakers:
         if len(entry.failures) >= self.settings.failure_threshold:
             entry.open_until = now + self.settings.cooldown_seconds
             entry.failures.clear()
+
+    async def held(self, key: str) -> float:
+        entry = self._state.get(key)
+        return max(0.0, entry.held_until - self.clock()) if entry is not None else 0.0
 
     async def states(self, keys: Iterable[str]) -> dict[str, BreakerState]:
         now = self.clock()
@@ -192,6 +199,14 @@ class RedisBreakers:
             ])
         except Exception as exc:  # noqa: BLE001
             log.warning("breaker store unavailable, failure of %s not recorded: %r", key, exc)
+
+    async def held(self, key: str) -> float:
+        try:
+            held_until = await self.redis.get(self._keys(key)[3])
+        except Exception as exc:  # noqa: BLE001
+            log.warning("breaker store unavailable: %r", exc)
+            return 0.0
+        return max(0.0, float(held_until) - self.clock()) if held_until is not None else 0.0
 
     async def states(self, keys: Iterable[str]) -> dict[str, BreakerState]:
         keys = list(keys)

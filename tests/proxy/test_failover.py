@@ -298,6 +298,28 @@ def test_a_retry_after_past_the_deadline_is_passed_to_the_client_at_once(stack: 
     assert time.monotonic() - started < 2 and len(stack.openai.requests) == 1
 
 
+def test_a_request_arriving_during_a_retry_after_hold_waits_for_it(stack: Stack) -> None:
+    stack.configure(max_attempts=1)  # the first request gets the 429 itself; the second finds the hold
+    stack.openai.queue("gpt-x", Fail("rate_limit", retry_after=1))
+    with pytest.raises(openai.RateLimitError):
+        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    started = time.monotonic()
+    answer = stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert answer.choices[0].message.content == "Hello from the fake provider."
+    assert 0.5 < time.monotonic() - started < 5 and len(stack.openai.requests) == 2
+
+
+def test_a_hold_past_the_deadline_is_what_the_client_is_told_to_wait(stack: Stack) -> None:
+    stack.configure(deadlines=Deadlines(connect=1, first_token=2, idle=1, total=4))
+    stack.openai.queue("gpt-x", Fail("rate_limit", retry_after=20))
+    with pytest.raises(openai.RateLimitError):
+        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    with pytest.raises(openai.APIStatusError) as raised:
+        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert raised.value.status_code == 503 and raised.value.response.headers["retry-after"] == "20"
+    assert len(stack.openai.requests) == 1
+
+
 def test_retries_stop_at_max_attempts(stack: Stack) -> None:
     stack.configure(max_attempts=2)
     stack.openai.queue("gpt-x", Fail("server"), Fail("server"), Fail("server"))

@@ -101,6 +101,17 @@ async def test_once_a_retry_after_hold_passes_every_caller_goes_through(breakers
     assert (await store.states(["p"]))["p"] is BreakerState.CLOSED
 
 
+async def test_a_hold_says_how_long_it_has_left(breakers: tuple[Breakers, Clock]) -> None:
+    store, clock = breakers
+    for _ in range(3):
+        await store.failure("opened")
+    await store.failure("p", hold=5)
+    clock.now += 2
+    assert await store.held("p") == pytest.approx(3) and await store.held("opened") == 0.0
+    clock.now += 3.5
+    assert await store.held("p") == 0.0
+
+
 async def test_a_hold_does_not_close_a_breaker_opened_by_failures(breakers: tuple[Breakers, Clock]) -> None:
     store, clock = breakers
     for _ in range(3):
