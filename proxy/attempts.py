@@ -7,7 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from proxy.errors import BREAKER_FAILURES, ErrorKind, ProxyError
+from proxy.errors import BREAKER_FAILURES, TRANSIENT, ErrorKind, ProxyError
 from proxy.ledger import AttemptRecord, RequestEvent
 from proxy.router.candidates import Lane, Pins
 from proxy.runtime import Runtime
@@ -16,6 +16,8 @@ from proxy.types import Caller, ChatRequest, RouteInfo, Usage
 SKIPPED_OPEN = "skipped_open"
 SKIPPED_BUSY = "skipped_busy"
 BUSY_POLL_SECONDS = 0.02
+# Timers may fire a clock tick early; a retry after a Retry-After must find the breaker's hold over.
+RETRY_SLACK_SECONDS = 0.01
 # Errors that say nothing about other candidates: all of them failing the same way is reported as that error.
 _SHARED_KINDS = (ErrorKind.RATE_LIMITED, ErrorKind.CONTEXT_LENGTH, ErrorKind.TIMEOUT)
 
@@ -67,6 +69,9 @@ class Escalation:
 
     A provider at its concurrency limit is skipped like an open breaker; when no other lane is left, the
     request waits for a slot on the skipped ones (cheapest first) for at most the connect deadline.
+    When still no lane is left, the lane that failed last is tried again after a backoff if its failure was
+    transient (see `_retry`), or else a lane skipped while a provider's Retry-After held its breaker is tried
+    once the hold is over (see `_wait_for_hold`).
     """
 
     ctx: RequestContext
@@ -77,6 +82,10 @@ class Escalation:
     errors: list[ProxyError] = field(default_factory=list)
     overflowed_window: int = 0
     busy: list[Lane] = field(default_factory=list)
+    last_failure: tuple[Lane, ProxyError] | None = None
+    retries: int = 0
+    skipped_open: list[Lane] = field(default_factory=list)
+    hold_left: float = 0.0  # a Retry-After hold too long to wait for: what the client is told
 
     async def next(self) -> Lane | None:
         settings = self.ctx.runtime.settings
@@ -89,6 +98,7 @@ class Escalation:
             if lane.model.context_window <= self.overflowed_window:
                 continue
             if not await self.ctx.runtime.breakers.allow(lane.provider.name):
+                self.skipped_open.append(lane)
                 self._record(lane, SKIPPED_OPEN)
                 continue
             if not await self._lease(lane):
@@ -97,7 +107,7 @@ class Escalation:
                 continue
             self.tried.append(lane)
             return lane
-        return await self._wait_for_slot()
+        return await self._wait_for_slot() or await self._retry() or await self._wait_for_hold()
 
     async def _lease(self, lane: Lane) -> bool:
         name = lane.provider.name
@@ -120,6 +130,64 @@ class Escalation:
             await asyncio.sleep(BUSY_POLL_SECONDS)
         return None
 
+    async def _retry(self) -> Lane | None:
+        """The lane that failed last, once more, when its failure was transient and attempts and time are left.
+
+        The wait is the provider's Retry-After when it gave one (its breaker is held that long, so the retry
+        comes right after the hold), else the jittered backoff. A wait that would leave less than the connect
+        deadline before the request's deadline is not waited: the request fails now with the provider's error
+        (a 429 keeps its Retry-After for the client). The breaker and the concurrency lease are checked after
+        the wait like for any attempt: a breaker that opened meanwhile ends the request.
+        """
+        settings = self.ctx.runtime.settings
+        if self.last_failure is None or len(self.tried) >= settings.max_attempts:
+            return None
+        lane, error = self.last_failure
+        if error.kind not in TRANSIENT:
+            return None
+        wait = error.retry_after if error.retry_after is not None else settings.backoff.delay(self.retries)
+        if not self._fits(wait):
+            return None
+        self.retries += 1
+        return await self._after(wait, lane)
+
+    async def _wait_for_hold(self) -> Lane | None:
+        """The first lane skipped because a provider's Retry-After holds its breaker, once the hold is over.
+
+        Other requests wait for the hold as the one that met the 429 does, rather than fail while the provider
+        is about to take requests again; a jitter on top spreads them so they do not all come back at once.
+        A hold that does not fit the deadline is what the client is told to wait (see `exhausted`).
+        """
+        skipped, self.skipped_open = self.skipped_open, []
+        if self.last_failure is not None or len(self.tried) >= self.ctx.runtime.settings.max_attempts:
+            return None  # a failed attempt is reported as such; its lane was retried if it could be
+        for lane in skipped:
+            hold = await self.ctx.runtime.breakers.held(lane.provider.name)
+            if not hold:
+                continue
+            if not self._fits(hold):
+                self.hold_left = min(self.hold_left or hold, hold)
+                continue
+            return await self._after(hold + self.ctx.runtime.settings.backoff.delay(0), lane)
+        return None
+
+    def _fits(self, wait: float) -> bool:
+        """Whether waiting `wait` seconds still leaves an attempt the connect deadline before the request's."""
+        return wait + self.ctx.runtime.settings.deadlines.connect <= self.ctx.remaining()
+
+    async def _after(self, wait: float, lane: Lane) -> Lane | None:
+        """`lane` after `wait` seconds, if its breaker allows it then and a concurrency slot comes."""
+        await asyncio.sleep(wait + RETRY_SLACK_SECONDS)
+        if not await self.ctx.runtime.breakers.allow(lane.provider.name):
+            self._record(lane, SKIPPED_OPEN)
+            return None
+        if await self._lease(lane):
+            self.tried.append(lane)
+            return lane
+        self._record(lane, SKIPPED_BUSY)
+        self.busy.append(lane)
+        return await self._wait_for_slot()
+
     async def succeeded(self, lane: Lane, usage: Usage, started: float, first: float | None = None) -> None:
         self.ctx.release(lane.provider.name)
         self._record(lane, "ok", started=started, first=first, usage=usage)
@@ -129,6 +197,7 @@ class Escalation:
                      usage: Usage | None = None) -> None:
         self.ctx.release(lane.provider.name)
         self.errors.append(error)
+        self.last_failure = lane, error
         self._record(lane, error.kind.value, started=started, first=first, usage=usage, error=error.detail)
         if error.kind is ErrorKind.CONTEXT_LENGTH:
             self.overflowed_window = max(self.overflowed_window, lane.model.context_window)
@@ -158,7 +227,7 @@ class Escalation:
             if skipped:
                 cooldown = self.ctx.runtime.settings.breaker.cooldown_seconds
                 return ProxyError(ErrorKind.UNAVAILABLE, f"every candidate is unavailable (circuit open: "
-                                  f"{', '.join(skipped)})", retry_after=cooldown)
+                                  f"{', '.join(skipped)})", retry_after=self.hold_left or cooldown)
             return ProxyError(ErrorKind.TIMEOUT, "the request deadline passed before any attempt")
         kinds = {error.kind for error in self.errors}
         last = self.errors[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -129,6 +130,19 @@ class Deadlines:
 
 
 @dataclass(frozen=True)
+class Backoff:
+    """Seconds between retries of one lane when no other is left: exponential from `base`, at most `cap`."""
+
+    base: float = 0.5
+    cap: float = 8.0
+
+    def delay(self, retry: int) -> float:
+        """The wait before retry number `retry` (0 for the first), with full jitter: requests that failed together
+        (one provider, one outage) come back spread out rather than in a wave."""
+        return random.uniform(0.0, min(self.cap, self.base * 2 ** retry))
+
+
+@dataclass(frozen=True)
 class BreakerSettings:
     store: Literal["memory", "redis"] = "memory"
     failure_threshold: int = 3
@@ -158,6 +172,7 @@ class ProxySettings:
     deadlines: Deadlines = Deadlines()
     keepalive_seconds: float = 5.0
     retry_after_max_seconds: float = 300.0
+    backoff: Backoff = Backoff()
     breaker: BreakerSettings = BreakerSettings()
     limits: LimitSettings = LimitSettings()
     ledger_queue_size: int = 10000
@@ -195,6 +210,8 @@ def proxy_settings_build(config: Mapping[str, Any], *, vault: VaultAccess | None
         ),
         keepalive_seconds=config.get("proxy.keepalive_ms", 5000) / 1000,
         retry_after_max_seconds=float(config.get("proxy.retry_after_max_seconds", 300)),
+        backoff=Backoff(base=config.get("proxy.retry.backoff_base_ms", 500) / 1000,
+                        cap=config.get("proxy.retry.backoff_max_ms", 8000) / 1000),
         breaker=BreakerSettings(
             store=store,
             failure_threshold=int(config.get("proxy.breaker.failure_threshold", 3)),

@@ -40,6 +40,10 @@ RETRYABLE = frozenset({
     ErrorKind.STREAM_BROKEN, ErrorKind.PROVIDER_AUTH, ErrorKind.MODEL_MISSING, ErrorKind.CONTEXT_LENGTH,
 })
 
+# The same candidate may succeed on a second try: a fault of the moment. Context overflow, rejected credentials
+# and a missing model will be the same a second later.
+TRANSIENT = RETRYABLE - {ErrorKind.CONTEXT_LENGTH, ErrorKind.PROVIDER_AUTH, ErrorKind.MODEL_MISSING}
+
 # Failures that say something about the provider's health; the request's own faults never trip a breaker,
 # and context overflow is about the prompt's size, not the provider.
 BREAKER_FAILURES = RETRYABLE - {ErrorKind.CONTEXT_LENGTH, ErrorKind.MODEL_MISSING}

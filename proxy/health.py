@@ -2,7 +2,9 @@
 
 closed → open after `failure_threshold` failures within `window_seconds` → half-open once `cooldown_seconds`
 have passed, letting exactly one probe through → closed on its success, open again on its failure.
-A provider's Retry-After holds the breaker open for that long, so no process hammers a rate-limited provider.
+A provider's Retry-After holds the breaker open for that long, so no process hammers a rate-limited provider;
+the hold is kept apart from the failure state: once it passes every caller is let through again, with no
+half-open probe (a 429 says when the provider takes requests again, not that it is unhealthy).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class Breakers(Protocol):
     async def failure(self, key: str, *, hold: float | None = None) -> None:
         """Count a failure; `hold` (seconds, from Retry-After) opens the breaker at once for that long."""
 
+    async def held(self, key: str) -> float:
+        """Seconds left of a Retry-After hold on `key` (0.0 when none: closed, or open after failures)."""
+
     async def states(self, keys: Iterable[str]) -> dict[str, BreakerState]: ...
 
     async def aclose(self) -> None: ...
@@ -46,6 +51,7 @@ class _Memory:
     failures: deque[float]
     open_until: float = 0.0
     probe_until: float = 0.0
+    held_until: float = 0.0
 
 
 class MemoryBreakers:
@@ -61,9 +67,13 @@ class MemoryBreakers:
 
     async def allow(self, key: str) -> bool:
         entry = self._state.get(key)
-        if entry is None or not entry.open_until:
+        if entry is None:
             return True
         now = self.clock()
+        if now < entry.held_until:
+            return False
+        if not entry.open_until:
+            return True
         if now < entry.open_until or now < entry.probe_until:
             return False
         entry.probe_until = now + self.settings.cooldown_seconds  # one probe; it expires if never reported
@@ -75,7 +85,8 @@ class MemoryBreakers:
     async def failure(self, key: str, *, hold: float | None = None) -> None:
         entry, now = self._get(key), self.clock()
         if hold:
-            entry.open_until, entry.probe_until = max(entry.open_until, now + hold), 0.0
+            # A probe that met the hold is over: the next caller after the hold probes again.
+            entry.held_until, entry.probe_until = max(entry.held_until, now + hold), 0.0
             return
         if entry.open_until:  # the half-open probe (or a straggler) failed: open again
             entry.open_until, entry.probe_until = now + self.settings.cooldown_seconds, 0.0
@@ -87,6 +98,10 @@ class MemoryBreakers:
             entry.open_until = now + self.settings.cooldown_seconds
             entry.failures.clear()
 
+    async def held(self, key: str) -> float:
+        entry = self._state.get(key)
+        return max(0.0, entry.held_until - self.clock()) if entry is not None else 0.0
+
     async def states(self, keys: Iterable[str]) -> dict[str, BreakerState]:
         now = self.clock()
         return {key: _state_of(self._state.get(key), now) for key in keys}
@@ -96,21 +111,25 @@ class MemoryBreakers:
 
 
 def _state_of(entry: _Memory | None, now: float) -> BreakerState:
+    if entry is not None and now < entry.held_until:
+        return BreakerState.OPEN
     if entry is None or not entry.open_until:
         return BreakerState.CLOSED
     return BreakerState.OPEN if now < entry.open_until else BreakerState.HALF_OPEN
 
 
-# Atomic so concurrent proxy processes agree on when a breaker trips. KEYS: failures zset, open-until, probe.
+# Atomic so concurrent proxy processes agree on when a breaker trips. KEYS: failures zset, open-until, probe,
+# held-until (a Retry-After hold, expiring on its own).
 _FAILURE = """
 local now, window, threshold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local cooldown, hold = tonumber(ARGV[4]), tonumber(ARGV[5])
-local open_until = tonumber(redis.call('GET', KEYS[2]) or '0')
 if hold > 0 then
-  if now + hold > open_until then redis.call('SET', KEYS[2], now + hold) end
+  local held_until = tonumber(redis.call('GET', KEYS[4]) or '0')
+  if now + hold > held_until then redis.call('SET', KEYS[4], now + hold, 'EX', math.ceil(hold) + 1) end
   redis.call('DEL', KEYS[3])
   return 1
 end
+local open_until = tonumber(redis.call('GET', KEYS[2]) or '0')
 if open_until > 0 then
   redis.call('SET', KEYS[2], now + cooldown)
   redis.call('DEL', KEYS[3])
@@ -145,17 +164,20 @@ class RedisBreakers:
         self.redis: Any = redis.asyncio.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._failure = self.redis.register_script(_FAILURE)
 
-    def _keys(self, key: str) -> tuple[str, str, str]:
+    def _keys(self, key: str) -> tuple[str, str, str, str]:
         base = f"{self.prefix}:{key}"
-        return f"{base}:failures", f"{base}:open", f"{base}:probe"
+        return f"{base}:failures", f"{base}:open", f"{base}:probe", f"{base}:held"
 
     async def allow(self, key: str) -> bool:
-        _, open_key, probe_key = self._keys(key)
+        _, open_key, probe_key, held_key = self._keys(key)
         try:
-            open_until = await self.redis.get(open_key)
+            open_until, held_until = await self.redis.mget(open_key, held_key)
+            now = self.clock()
+            if held_until is not None and now < float(held_until):
+                return False
             if open_until is None:
                 return True
-            if self.clock() < float(open_until):
+            if now < float(open_until):
                 return False
             ttl_ms = max(1, int(self.settings.cooldown_seconds * 1000))
             return bool(await self.redis.set(probe_key, "1", nx=True, px=ttl_ms))
@@ -178,18 +200,27 @@ class RedisBreakers:
         except Exception as exc:  # noqa: BLE001
             log.warning("breaker store unavailable, failure of %s not recorded: %r", key, exc)
 
+    async def held(self, key: str) -> float:
+        try:
+            held_until = await self.redis.get(self._keys(key)[3])
+        except Exception as exc:  # noqa: BLE001
+            log.warning("breaker store unavailable: %r", exc)
+            return 0.0
+        return max(0.0, float(held_until) - self.clock()) if held_until is not None else 0.0
+
     async def states(self, keys: Iterable[str]) -> dict[str, BreakerState]:
         keys = list(keys)
         try:
-            values = await self.redis.mget([self._keys(key)[1] for key in keys]) if keys else []
+            values = await self.redis.mget([k for key in keys for k in self._keys(key)[1::2]]) if keys else []
         except Exception as exc:  # noqa: BLE001
             log.warning("breaker store unavailable: %r", exc)
             return {}
         now = self.clock()
         return {
-            key: BreakerState.CLOSED if value is None else
-            BreakerState.OPEN if now < float(value) else BreakerState.HALF_OPEN
-            for key, value in zip(keys, values, strict=True)
+            key: BreakerState.OPEN if held is not None and now < float(held) else
+            BreakerState.CLOSED if opened is None else
+            BreakerState.OPEN if now < float(opened) else BreakerState.HALF_OPEN
+            for key, opened, held in zip(keys, values[::2], values[1::2], strict=True)
         }
 
     async def aclose(self) -> None:

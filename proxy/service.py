@@ -17,7 +17,7 @@ from proxy.errors import ErrorKind, ProxyError
 from proxy.providers.base import Provider
 from proxy.router.candidates import Lane
 from proxy.router.tokens import request_tokens, text_tokens
-from proxy.streaming.continuation import ContinuationJoiner, continuation_request
+from proxy.streaming.continuation import ContinuationJoiner, continuation_joined, continuation_request
 from proxy.streaming.deadlines import deadline_guard
 from proxy.streaming.tools import tool_calls_whole
 from proxy.types import (
@@ -126,11 +126,14 @@ async def _attempt(ctx: RequestContext, escalation: Escalation, lane: Lane, requ
     name, deadlines = lane.provider.name, ctx.runtime.settings.deadlines
     continuing = bool(answer.text)
     attempt = continuation_request(request, answer.text, lane.model) if continuing else request
-    joiner = ContinuationJoiner(answer.text) if continuing else None
     started, first, sent_here = time.monotonic(), None, ""
     upstream = ctx.runtime.providers[name].stream(attempt, lane.model)
     events = tool_calls_whole(deadline_guard(upstream, first=deadlines.first_token, idle=deadlines.idle,
                                              until=ctx.deadline, provider=name), name)
+    if continuing:
+        # A prefilled model extends the text itself; one asked by instruction may start over or repeat its end.
+        reconcile = "prefill" not in lane.model.capabilities
+        events = continuation_joined(events, ContinuationJoiner(answer.text, reconcile=reconcile, provider=name))
     try:
         async with contextlib.aclosing(events):
             async for event in events:
@@ -144,10 +147,6 @@ async def _attempt(ctx: RequestContext, escalation: Escalation, lane: Lane, requ
                                    escalation.route(lane, served_by=answer.served_by, continued=continuing),
                                    event.stop_sequence)
                     return
-                if isinstance(event, TextDelta) and joiner is not None:
-                    event = TextDelta(joiner.feed(event.text))
-                    if not event.text:
-                        continue
                 if not answer.started:
                     answer.started = True
                     yield Started(lane.model.id, request_tokens(request), escalation.route(lane))

@@ -13,7 +13,7 @@ import pytest
 
 from apps.rbac.keys import KeyMaterial
 from apps.rbac.models import ApiKey, Policy, Principal
-from proxy.config import BreakerSettings, Deadlines, ModelSpec, ProviderSpec, ProxySettings
+from proxy.config import Backoff, BreakerSettings, Deadlines, ModelSpec, ProviderSpec, ProxySettings
 from proxy.runtime import runtime_configure
 from proxy.types import ChatRequest, Message, TextPart, Tool
 from tests.proxy.fakes.anthropic import FakeAnthropic
@@ -147,6 +147,7 @@ def stack_settings(urls: dict[str, str], **overrides: Any) -> ProxySettings:
         "credentials": {"openai": "sk-openai", "anthropic": "sk-ant"},
         "deadlines": Deadlines(connect=2.0, first_token=2.0, idle=1.0, total=15.0),
         "keepalive_seconds": 0.2,
+        "backoff": Backoff(base=0.02, cap=0.1),  # retries of one lane come quickly here
         "breaker": BreakerSettings(store="memory", failure_threshold=3, window_seconds=60, cooldown_seconds=30),
     }
     base.update(overrides)

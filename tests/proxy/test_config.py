@@ -56,3 +56,12 @@ def test_breaker_store_follows_the_mode() -> None:
     full = proxy_settings_build({"mode": "full", "redis.url": "redis://127.0.0.1:6379/0"})
     lite = proxy_settings_build({"mode": "lite"})
     assert (full.breaker.store, lite.breaker.store) == ("redis", "memory")
+
+
+def test_retry_backoff_grows_with_full_jitter_up_to_its_cap() -> None:
+    backoff = proxy_settings_build({"proxy.retry.backoff_base_ms": 100, "proxy.retry.backoff_max_ms": 300}).backoff
+    assert (backoff.base, backoff.cap) == (0.1, 0.3)
+    for retry, ceiling in ((0, 0.1), (1, 0.2), (2, 0.3), (6, 0.3)):
+        delays = [backoff.delay(retry) for _ in range(200)]
+        assert all(0 <= delay <= ceiling for delay in delays)
+        assert max(delays) > ceiling / 2 and len(set(delays)) > 100  # spread over the range, not fixed

@@ -69,6 +69,7 @@ def test_429_retry_after_holds_the_provider_for_every_request(stack: Stack) -> N
 
 
 def test_all_candidates_rate_limited_is_a_429_with_retry_after(stack: Stack) -> None:
+    stack.configure(max_attempts=2)  # no attempt left to retry one of them
     stack.ollama.queue("llama3", Fail("rate_limit", retry_after=5))
     stack.vllm.queue("qwen", Fail("rate_limit", retry_after=9))
     with pytest.raises(openai.RateLimitError) as raised:
@@ -144,12 +145,12 @@ def test_continuation_with_prefill_reads_as_one_answer(stack: Stack) -> None:
     assert meta["continued"] is True and meta["served_by"] == ["openai/gpt-x", "anthropic/claude-x"]
 
 
-def claude_first(stack: Stack) -> None:
+def claude_first(stack: Stack, **overrides: object) -> None:
     """`pair` = claude-x then gpt-x: claude-x made the cheaper of the two frontier models."""
     providers = list(stack.configure().providers)
     providers[3] = provider_spec("anthropic", "anthropic", stack.urls["anthropic"], model_spec(
         "claude-x", "tools", "vision", "json", "thinking", "prefill", context_window=200000))
-    stack.configure(providers=tuple(providers), aliases={"pair": ("claude-x", "gpt-x")})
+    stack.configure(providers=tuple(providers), aliases={"pair": ("claude-x", "gpt-x")}, **overrides)
 
 
 def test_continuation_without_prefill_sends_an_explicit_instruction(stack: Stack) -> None:
@@ -165,6 +166,28 @@ def test_continuation_without_prefill_sends_an_explicit_instruction(stack: Stack
     assert sent[-1] == {"role": "user", "content": INSTRUCTION}
 
 
+def test_a_fallback_that_restarts_the_answer_sends_each_word_once(stack: Stack) -> None:
+    claude_first(stack)
+    # Frames: message_start, content_block_start, ping, then a word each: the client has "Once upon a time ".
+    stack.anthropic.queue("claude-x", Die(after=7, reply=Reply("Once upon a time there was a fox.")))
+    stack.openai.queue("gpt-x", Reply("Once upon a time there was a fox."))  # no prefill: asked to continue
+    text, chunks = stream_text(stack, "pair")
+    assert text == "Once upon a time there was a fox."
+    assert chunks[-1].choices[0].finish_reason == "stop"  # type: ignore[attr-defined]
+    assert legion_metadata(chunks)["continued"] is True
+
+
+def test_a_fallback_that_restarts_differently_ends_the_stream_with_an_error(stack: Stack) -> None:
+    claude_first(stack, max_attempts=2)
+    stack.anthropic.queue("claude-x", Die(after=7, reply=Reply("Once upon a time there was a fox.")))
+    stack.openai.queue("gpt-x", Reply("Once upon a midnight dreary."))  # differs before "time"
+    received = []
+    with pytest.raises(openai.APIError):
+        for chunk in stack.openai_client().chat.completions.create(model="pair", messages=USER, stream=True):
+            received.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+    assert "".join(received) == "Once upon a time "
+
+
 def test_a_tool_call_cut_mid_arguments_never_reaches_the_client(stack: Stack) -> None:
     claude_first(stack)
     # Frames: message_start, ping, tool_use block start, the first argument fragment; then the connection drops.
@@ -177,7 +200,7 @@ def test_a_tool_call_cut_mid_arguments_never_reaches_the_client(stack: Stack) ->
 
 
 def test_when_no_candidate_can_finish_the_stream_ends_with_an_explicit_error(stack: Stack) -> None:
-    stack.configure(aliases={"pair": ("gpt-x", "claude-x")})
+    stack.configure(aliases={"pair": ("gpt-x", "claude-x")}, max_attempts=2)
     stack.openai.queue("gpt-x", Die(after=3, reply=Reply("Half an answer that")))
     stack.anthropic.queue("claude-x", Fail("overloaded"))
     received = []
@@ -190,7 +213,7 @@ def test_when_no_candidate_can_finish_the_stream_ends_with_an_explicit_error(sta
 def test_anthropic_clients_get_an_error_event_when_no_candidate_can_finish(stack: Stack) -> None:
     stack.anthropic.queue("claude-x", StreamFail(after=5, kind="overloaded", reply=Reply("Half way through")))
     stack.openai.queue("gpt-x", Fail("server"))
-    claude_first(stack)
+    claude_first(stack, max_attempts=2)
     texts = []
     with pytest.raises(anthropic.APIStatusError) as raised:
         with stack.anthropic_client().messages.stream(model="pair", max_tokens=50, messages=USER) as stream:
@@ -213,18 +236,126 @@ def ledger_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
             if r.name == "legion.proxy.ledger"]
 
 
+def ledger_after(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
+    """The ledger events, once the first has come (the sink writes after the response, from another thread)."""
+    deadline = time.monotonic() + 5
+    while not ledger_lines(caplog) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return ledger_lines(caplog)
+
+
 def test_every_request_produces_one_ledger_event_with_its_attempts(stack: Stack,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     stack.ollama.queue("llama3", Fail("server"))
     with caplog.at_level(logging.INFO, logger="legion.proxy.ledger"):
         stack.openai_client().chat.completions.create(model="fast", messages=USER)
-        deadline = time.monotonic() + 5
-        while not ledger_lines(caplog) and time.monotonic() < deadline:
-            time.sleep(0.02)
-    events = ledger_lines(caplog)
+        events = ledger_after(caplog)
     assert len(events) == 1
     event = events[0]
     assert event["outcome"] == "ok" and event["failovers"] == 1 and event["caller_key_id"] == TEST_MATERIAL.prefix
     assert [(a["provider"], a["outcome"]) for a in event["attempts"]] == [("ollama-local", "server"),
                                                                           ("vllm-fleet", "ok")]
     assert event["attempts"][1]["usage_source"] == "provider"
+
+
+# Retries on the one candidate left: gpt-x is served by the `openai` instance only.
+
+def test_a_server_error_is_retried_on_the_only_candidate(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    stack.openai.queue("gpt-x", Fail("server"))
+    with caplog.at_level(logging.INFO, logger="legion.proxy.ledger"):
+        raw = stack.openai_client().chat.completions.with_raw_response.create(model="gpt-x", messages=USER)
+        events = ledger_after(caplog)
+    assert raw.parse().choices[0].message.content == "Hello from the fake provider."
+    assert raw.headers["x-legion-attempts"] == "2" and len(stack.openai.requests) == 2
+    assert [(a["provider"], a["outcome"]) for a in events[0]["attempts"]] == [("openai", "server"),  # type: ignore[attr-defined]
+                                                                              ("openai", "ok")]
+
+
+def test_a_connection_reset_is_retried_on_the_only_candidate(stack: Stack) -> None:
+    stack.openai.queue("gpt-x", Die(after=0))
+    answer = stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert answer.choices[0].message.content == "Hello from the fake provider."
+    assert len(stack.openai.requests) == 2
+
+
+def test_a_429_is_retried_once_its_retry_after_has_passed(stack: Stack) -> None:
+    stack.openai.queue("gpt-x", Fail("rate_limit", retry_after=1))
+    started = time.monotonic()
+    answer = stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert answer.choices[0].message.content == "Hello from the fake provider."
+    assert 1.0 <= time.monotonic() - started < 5 and len(stack.openai.requests) == 2
+    stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)  # the hold is over for everyone
+    assert len(stack.openai.requests) == 3
+
+
+def test_a_retry_after_past_the_deadline_is_passed_to_the_client_at_once(stack: Stack) -> None:
+    stack.configure(deadlines=Deadlines(connect=1, first_token=2, idle=1, total=4))
+    stack.openai.queue("gpt-x", Fail("rate_limit", retry_after=30))
+    started = time.monotonic()
+    with pytest.raises(openai.RateLimitError) as raised:
+        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert raised.value.response.headers["retry-after"] == "30"
+    assert time.monotonic() - started < 2 and len(stack.openai.requests) == 1
+
+
+def test_a_request_arriving_during_a_retry_after_hold_waits_for_it(stack: Stack) -> None:
+    stack.configure(max_attempts=1)  # the first request gets the 429 itself; the second finds the hold
+    stack.openai.queue("gpt-x", Fail("rate_limit", retry_after=1))
+    with pytest.raises(openai.RateLimitError):
+        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    started = time.monotonic()
+    answer = stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert answer.choices[0].message.content == "Hello from the fake provider."
+    assert 0.5 < time.monotonic() - started < 5 and len(stack.openai.requests) == 2
+
+
+def test_a_hold_past_the_deadline_is_what_the_client_is_told_to_wait(stack: Stack) -> None:
+    stack.configure(deadlines=Deadlines(connect=1, first_token=2, idle=1, total=4))
+    stack.openai.queue("gpt-x", Fail("rate_limit", retry_after=20))
+    with pytest.raises(openai.RateLimitError):
+        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    with pytest.raises(openai.APIStatusError) as raised:
+        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert raised.value.status_code == 503 and raised.value.response.headers["retry-after"] == "20"
+    assert len(stack.openai.requests) == 1
+
+
+def test_retries_stop_at_max_attempts(stack: Stack) -> None:
+    stack.configure(max_attempts=2)
+    stack.openai.queue("gpt-x", Fail("server"), Fail("server"), Fail("server"))
+    with pytest.raises(openai.APIStatusError) as raised:
+        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert raised.value.body["code"] == "exhausted"  # type: ignore[index]
+    assert len(stack.openai.requests) == 2
+
+
+@pytest.mark.parametrize(("failure", "settings"), [
+    ("invalid", {}),  # the client's own fault: not retryable at all
+    ("context_length", {}),  # neither the prompt nor the window changes on a second try
+    ("auth", {}),
+    ("not_found", {}),
+    ("server", {"breaker": BreakerSettings(store="memory", failure_threshold=1, cooldown_seconds=60)}),
+])
+def test_the_only_candidate_is_not_retried_when_a_second_try_cannot_help(stack: Stack, failure: str,
+                                                                         settings: dict[str, object]) -> None:
+    stack.configure(**settings)
+    stack.openai.queue("gpt-x", Fail(failure))
+    with pytest.raises(openai.APIStatusError):
+        stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert len(stack.openai.requests) == 1
+
+
+def test_a_stream_that_fails_before_content_is_retried_on_the_only_candidate(stack: Stack) -> None:
+    stack.openai.queue("gpt-x", Fail("overloaded"))
+    text, chunks = stream_text(stack, "gpt-x")
+    assert text == "Hello from the fake provider." and legion_metadata(chunks)["attempts"] == 2
+
+
+def test_a_stream_cut_mid_answer_continues_on_the_only_candidate(stack: Stack) -> None:
+    stack.openai.queue("gpt-x", Die(after=5, reply=Reply("Once upon a time there was a fox.")),
+                       Reply("there was a fox."))
+    text, chunks = stream_text(stack, "gpt-x")
+    assert text == "Once upon a time there was a fox."
+    meta = legion_metadata(chunks)
+    assert meta["continued"] is True and meta["served_by"] == ["openai/gpt-x"]
+    assert stack.openai.requests[-1].body["messages"][-1] == {"role": "user", "content": INSTRUCTION}

@@ -84,12 +84,35 @@ async def test_probe_success_closes_and_probe_failure_reopens(breakers: tuple[Br
     assert not await store.allow("bad")
 
 
-async def test_retry_after_holds_the_breaker_open_for_that_long(breakers: tuple[Breakers, Clock]) -> None:
+async def test_retry_after_holds_the_breaker_open_for_that_long_then_for_no_one(
+        breakers: tuple[Breakers, Clock]) -> None:
     store, clock = breakers
     await store.failure("p", hold=5)
     assert not await store.allow("p")
+    assert (await store.states(["p"]))["p"] is BreakerState.OPEN
     clock.now += 5.5
-    assert await store.allow("p")
+    assert await store.allow("p") and await store.allow("p")  # no half-open probe locking the others out
+    assert (await store.states(["p"]))["p"] is BreakerState.CLOSED
+
+
+async def test_a_hold_says_how_long_it_has_left(breakers: tuple[Breakers, Clock]) -> None:
+    store, clock = breakers
+    for _ in range(3):
+        await store.failure("opened")
+    await store.failure("p", hold=5)
+    clock.now += 2
+    assert await store.held("p") == pytest.approx(3) and await store.held("opened") == 0.0
+    clock.now += 3.5
+    assert await store.held("p") == 0.0
+
+
+async def test_a_hold_does_not_close_a_breaker_opened_by_failures(breakers: tuple[Breakers, Clock]) -> None:
+    store, clock = breakers
+    for _ in range(3):
+        await store.failure("p")
+    await store.failure("p", hold=2)
+    clock.now += 2.5
+    assert not await store.allow("p")  # still within the cooldown of the failures
 
 
 async def test_breakers_are_independent_per_provider(breakers: tuple[Breakers, Clock]) -> None:

@@ -141,6 +141,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("proxy.deadline.total_ms", int, 600000, "per request: all attempts together"),
     Setting("proxy.keepalive_ms", int, 5000, "silence after which a stream sends a keep-alive"),
     Setting("proxy.retry_after_max_seconds", int, 300, "longest Retry-After the proxy honours for a provider"),
+    Setting("proxy.retry.backoff_base_ms", int, 500,
+            "retrying the same provider when no other is left: first backoff ceiling (doubles per retry, full jitter)"),
+    Setting("proxy.retry.backoff_max_ms", int, 8000, "retrying the same provider: longest backoff ceiling"),
     Setting(
         "proxy.breaker.store", str, "auto", "circuit-breaker state: auto (redis in full mode), memory, redis",
         choices=("auto", "memory", "redis"),

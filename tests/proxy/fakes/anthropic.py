@@ -12,12 +12,14 @@ from typing import Any
 
 from tests.proxy.fakes.script import (
     Behaviour,
+    Die,
     Fail,
     FakeProvider,
     Receive,
     Reply,
     Send,
     Stall,
+    drop,
     play,
     respond,
     stream_start,
@@ -59,6 +61,8 @@ class FakeAnthropic(FakeProvider):
             return
         reply = behaviour if isinstance(behaviour, Reply) else behaviour.reply
         if not body.get("stream"):
+            if isinstance(behaviour, Die):
+                await drop(send)
             if isinstance(behaviour, Stall):
                 await wait_gone(receive, behaviour.seconds)
             await respond(send, 200, self._message(body["model"], reply))

@@ -11,12 +11,14 @@ from typing import Any
 
 from tests.proxy.fakes.script import (
     Behaviour,
+    Die,
     Fail,
     FakeProvider,
     Receive,
     Reply,
     Send,
     Stall,
+    drop,
     play,
     respond,
     stream_start,
@@ -49,6 +51,8 @@ class FakeOllama(FakeProvider):
             return
         reply = behaviour if isinstance(behaviour, Reply) else behaviour.reply
         if body.get("stream") is False:
+            if isinstance(behaviour, Die):
+                await drop(send)
             if isinstance(behaviour, Stall):
                 await wait_gone(receive, behaviour.seconds)
             message: dict[str, Any] = {"role": "assistant", "content": reply.text}

@@ -15,12 +15,14 @@ from typing import Any
 
 from tests.proxy.fakes.script import (
     Behaviour,
+    Die,
     Fail,
     FakeProvider,
     Receive,
     Reply,
     Send,
     Stall,
+    drop,
     play,
     respond,
     stream_start,
@@ -57,6 +59,8 @@ class FakeOpenAI(FakeProvider):
             await self._error(send, behaviour)
             return
         if not body.get("stream"):
+            if isinstance(behaviour, Die):
+                await drop(send)
             if isinstance(behaviour, Stall):
                 await wait_gone(receive, behaviour.seconds)
             reply = behaviour if isinstance(behaviour, Reply) else behaviour.reply

@@ -39,7 +39,10 @@ class Fail:
 
 @dataclass
 class Die:
-    """Stream `after` chunks of `reply`, then drop the connection without finishing the body."""
+    """Stream `after` chunks of `reply`, then drop the connection without finishing the body.
+
+    For a whole (not streamed) answer: the response's status and headers, then the drop.
+    """
 
     after: int
     reply: Reply = field(default_factory=Reply)
@@ -122,6 +125,12 @@ async def respond(send: Send, status: int, payload: Any, headers: dict[str, str]
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), *extra]})
     await send({"type": "http.response.body", "body": data})
+
+
+async def drop(send: Send) -> None:
+    """Start a 200 response and drop the connection before its body: a connection reset mid-answer."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    raise Dropped("scripted drop")
 
 
 async def stream_start(send: Send, content_type: bytes) -> None:
