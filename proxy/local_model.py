@@ -60,6 +60,10 @@ class LocalModelError(RuntimeError):
     """llama-server could not be started or did not become healthy; the message says why."""
 
 
+class LocalModelTimeout(LocalModelError):
+    """llama-server was still alive but not ready when the startup deadline passed: slow, not broken."""
+
+
 @dataclass(frozen=True)
 class Installation:
     binary: Path
@@ -164,7 +168,7 @@ def local_model_start(installation: Installation, options: ServerOptions, *, log
         # One KV cache shared by the slots, so each request may use the whole window (without it, a quarter).
         "--parallel", str(PARALLEL), "--kv-unified", "--no-webui", "--log-verbosity", "2",
         # No extra weight layouts: they are where ggml's AMX path crashes on Sapphire Rapids, and for this model's
-        # Q4_1 weights the portable CPU backend has no repacked layout to lose (measured: same tokens/s).
+        # Q4_1 weights the portable CPU backend has no repacked layout to lose (its buffers are the same either way).
         "--no-repack",
         # Only the proxy calls it; a web page from a non-local origin may not read its answers.
         "--cors-origins", "localhost",
@@ -214,7 +218,7 @@ def _wait_healthy(server: LocalModelServer, *, deadline: float, timeout: float) 
         if local_model_probe(server.url, timeout=1) is None:
             return
         time.sleep(0.05)
-    raise LocalModelError(f"llama-server did not become healthy within {timeout:g} s "
+    raise LocalModelTimeout(f"llama-server did not become healthy within {timeout:g} s "
                           f"(proxy.local_model.startup_timeout_seconds; log: {server.log_path})")
 
 
@@ -239,15 +243,17 @@ def _warm_up(server: LocalModelServer, *, deadline: float) -> None:
             response.read()
         return
     except urllib.error.HTTPError as exc:
-        problem = f"answered HTTP {exc.code}: {exc.read(300).decode(errors='replace')}"
+        raise LocalModelError(f"llama-server answered its warm-up completion with HTTP {exc.code}: "
+                              f"{exc.read(300).decode(errors='replace')} (log: {server.log_path})") from exc
     except (urllib.error.URLError, OSError) as exc:
-        problem = f"did not answer in time ({exc})"
+        dropped = exc
     # A crash drops the connection before the process is reaped: wait for its exit to name the signal.
     with contextlib.suppress(subprocess.TimeoutExpired):
         server.process.wait(timeout=1)
     if server.process.returncode is not None:
         raise LocalModelError(_exit_reason(server, "answering its warm-up completion"))
-    raise LocalModelError(f"llama-server's warm-up completion {problem} (log: {server.log_path})")
+    raise LocalModelTimeout(f"llama-server did not answer its warm-up completion in time ({dropped}; "
+                            f"log: {server.log_path})")
 
 
 def _exit_reason(server: LocalModelServer, stage: str) -> str:

@@ -16,11 +16,14 @@ from proxy.local_model import (
     ENABLED_VARIABLE,
     Discovery,
     LocalModelError,
+    LocalModelTimeout,
     ServerOptions,
     local_model_launch,
+    local_model_probe,
     local_model_start,
 )
 from tests.proxy.fakes.llama_server import fake_installation
+from tests.support import free_port
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -61,6 +64,14 @@ def test_a_server_healthy_until_its_first_completion_fails_the_start_with_the_si
     message = start_failure(tmp_path, "crash-warm-up:SIGSEGV")
     assert "died of SIGSEGV answering its warm-up completion" in message and "LEGION_LOCAL_MODEL=rebuild" in message
     assert time.monotonic() - started < 10
+
+
+def test_a_server_still_loading_at_the_deadline_is_slow_not_broken_and_is_stopped(tmp_path: Path) -> None:
+    options = ServerOptions(port=free_port(), startup_timeout=1)
+    url = f"http://127.0.0.1:{options.port}/v1"
+    with pytest.raises(LocalModelTimeout, match="did not become healthy within 1 s"):
+        local_model_start(fake_installation(tmp_path, "loading"), options, log_path=tmp_path / "log")
+    assert (local_model_probe(url, timeout=1) or "").startswith("it does not answer")
 
 
 def test_a_start_runs_without_weight_repacking_and_warms_up_with_one_token(tmp_path: Path) -> None:

@@ -81,6 +81,13 @@ def test_doctor_starts_the_local_model_for_a_moment_and_reports_a_crash_as_a_fai
     assert str(tmp_path / "local-model-doctor.log") in result.detail
 
 
+def test_doctor_reports_a_local_model_too_slow_for_its_bound_as_a_warning(
+        config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    installed(monkeypatch, Discovery(fake_installation(tmp_path, "loading")))
+    result = check_local_model_trial()
+    assert result.ok and result.warning and "not ready within this check's bound" in result.detail
+
+
 def test_doctor_reports_a_local_model_that_starts_and_stops_it_again(
         config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     installed(monkeypatch, Discovery(fake_installation(tmp_path, f"serve:{tmp_path / 'record.json'}")))

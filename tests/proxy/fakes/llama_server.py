@@ -6,6 +6,7 @@
   silent:SIG          dies of SIG before printing anything (an instruction this CPU lacks)
   exit:CODE           prints an error and exits with CODE
   crash-warm-up:SIG   answers /health, then dies of SIG at its first completion
+  loading             answers /health with 503 (still loading the model) for ever
   serve:PATH          answers /health and completions, and writes its arguments and the requests to PATH (JSON)
 """
 
@@ -49,13 +50,13 @@ def die(name: str) -> None:
     os.kill(os.getpid(), getattr(signal, name))
 
 
-def serve(port: int, *, crash: str | None, record: Path | None) -> None:
+def serve(port: int, *, crash: str | None = None, record: Path | None = None, health: int = 200) -> None:
     requests: list[object] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self._answer({"status": "ok"} if self.path == "/health" else {"error": "not found"},
-                         200 if self.path == "/health" else 404)
+                         health if self.path == "/health" else 404)
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -92,9 +93,11 @@ def main(argv: list[str]) -> None:
         print(f"error: couldn't bind HTTP server socket, hostname: 127.0.0.1, port: {port}", flush=True)
         sys.exit(int(value))
     elif behaviour == "crash-warm-up":
-        serve(port, crash=value, record=None)
+        serve(port, crash=value)
+    elif behaviour == "loading":
+        serve(port, health=503)
     elif behaviour == "serve":
-        serve(port, crash=None, record=Path(value))
+        serve(port, record=Path(value))
 
 
 if __name__ == "__main__":
