@@ -218,8 +218,7 @@ def _wait_healthy(server: LocalModelServer, *, deadline: float, timeout: float) 
         if local_model_probe(server.url, timeout=1) is None:
             return
         time.sleep(0.05)
-    raise LocalModelTimeout(f"llama-server did not become healthy within {timeout:g} s "
-                          f"(proxy.local_model.startup_timeout_seconds; log: {server.log_path})")
+    raise LocalModelTimeout(f"llama-server did not become healthy within {timeout:g} s (log: {server.log_path})")
 
 
 def local_model_probe(url: str, *, timeout: float = 2.0) -> str | None:
