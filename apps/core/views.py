@@ -17,12 +17,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: every dependency of this mode, 503 when any is down."""
+    """Readiness: every dependency of this mode, 503 when any is down; warnings (no provider, no local tier) are
+    reported in their check and never make it 503 (see proxy/readiness.py)."""
     results = checks_run()
     ready = all(result.ok for result in results)
     body = {
         "status": "ready" if ready else "unavailable",
-        "checks": {r.name: {"ok": r.ok, "detail": r.detail, "seconds": round(r.seconds, 3)} for r in results},
+        "checks": {r.name: {"ok": r.ok, "warning": r.warning, "detail": r.detail, "seconds": round(r.seconds, 3)}
+                   for r in results},
     }
     return JsonResponse(body, status=200 if ready else 503)
 

@@ -8,24 +8,28 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.core.health import checks_run
+from apps.core.health import checks_for_mode, checks_run
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("doctor", help="check database, broker, cache, pgvector and spool")
+    parser = subparsers.add_parser(
+        "doctor", help="check database, broker, cache, pgvector, spool, providers and the local model")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(handler=doctor)
 
 
 def doctor(options: dict[str, Any]) -> int:
-    results = checks_run()
+    results = checks_run(checks_for_mode(local_model_trial=True))
     failed = [r for r in results if not r.ok]
+    warned = [r for r in results if r.ok and r.warning]
     if options["json"]:
-        print(json.dumps({"mode": settings.LEGION_MODE, "ok": not failed,
-                          "checks": [{"name": r.name, "ok": r.ok, "detail": r.detail} for r in results]}))
+        print(json.dumps({"mode": settings.LEGION_MODE, "ok": not failed, "checks": [
+            {"name": r.name, "ok": r.ok, "warning": r.warning, "detail": r.detail} for r in results]}))
     else:
         print(f"Legion doctor ({settings.LEGION_MODE} mode)")
         for r in results:
-            print(f"  {'ok  ' if r.ok else 'FAIL'}  {r.name:<14} {r.detail}")
+            print(f"  {'FAIL' if not r.ok else 'WARN' if r.warning else 'ok  '}  {r.name:<14} {r.detail}")
         print(f"{len(failed)} problem(s): {', '.join(r.name for r in failed)}" if failed else "All services answer.")
+        if warned:
+            print(f"{len(warned)} warning(s): {', '.join(r.name for r in warned)}")
     return 1 if failed else 0

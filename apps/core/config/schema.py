@@ -172,7 +172,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("proxy.local_model.threads", int, 2, "CPU threads llama-server generates with"),
     Setting(
         "proxy.local_model.startup_timeout_seconds", int, 60,
-        "longest wait for llama-server to load the model and answer /health",
+        "longest wait for llama-server to load the model, answer /health and a one-token warm-up completion",
     ),
     # Extensions (extensions/<name>, see docs/jobs.md) and LLM transformations of chain relationships.
     Setting(

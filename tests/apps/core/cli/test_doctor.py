@@ -18,7 +18,7 @@ def test_full_mode_with_every_service_up_passes(test_database: str) -> None:
     report = json.loads(result.stdout)
     assert result.returncode == 0, report
     names = {c["name"] for c in report["checks"]}
-    assert names == {"database", "broker", "cache", "spool", "pgvector", "channel layer"}
+    assert names == {"database", "broker", "cache", "spool", "pgvector", "channel layer", "providers", "local model"}
 
 
 def test_rabbitmq_unreachable_is_named_and_fails(test_database: str) -> None:
@@ -45,6 +45,25 @@ def test_lite_mode_needs_no_services(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert result.returncode == 0, report
     assert report["mode"] == "lite"
+
+
+def test_lite_mode_reports_the_local_tier_and_warns_when_no_provider_is_declared(tmp_path: Path) -> None:
+    env = lite_env(tmp_path, LEGION_PROXY_LOCAL_MODEL_ENABLED="false")
+    result = subprocess.run([*MANAGE, "doctor"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
+    assert "WARN  providers      none declared" in result.stdout
+    assert "ok    local model    off (proxy.local_model.enabled is false)" in result.stdout
+    assert "warning(s): providers" in result.stdout
+
+
+def test_a_local_model_given_by_url_that_does_not_answer_is_a_warning(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    report = json.loads(doctor(lite_env(tmp_path, LEGION_PROXY_LOCAL_MODEL_URL=url)).stdout)
+    local = next(c for c in report["checks"] if c["name"] == "local model")
+    providers = next(c for c in report["checks"] if c["name"] == "providers")
+    assert report["ok"] and local["ok"] and local["warning"]
+    assert local["detail"].startswith(f"declared at {url} but it does not answer")
+    assert "legion-local" in providers["detail"]
 
 
 def test_plain_output_lists_the_problem(test_database: str) -> None:

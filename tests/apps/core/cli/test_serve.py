@@ -69,7 +69,11 @@ def lite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lite]:
 def test_readyz_answers_200_with_lite_dependencies(lite: Lite) -> None:
     response = httpx.get(f"{lite.base}/readyz", timeout=10)
     assert response.status_code == 200, response.text
-    assert set(response.json()["checks"]) == {"database", "broker", "cache", "spool"}
+    checks = response.json()["checks"]
+    assert set(checks) == {"database", "broker", "cache", "spool", "providers", "local model"}
+    if local_model_find().installation is not None:  # `legion start` gave the web its address
+        assert checks["local model"]["detail"].startswith(f"{MODEL_ID} running at http://127.0.0.1:")
+        assert not checks["local model"]["warning"] and "legion-local" in checks["providers"]["detail"]
 
 
 def test_the_lite_worker_runs_a_task_through_the_filesystem_broker(lite: Lite) -> None:
