@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from apps.chains.models import Chain, Relationship, TaskRun, TransformationKind
+from apps.core.errors import ApplicationError
 from apps.runners.models import Function
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 200
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class TaskRunSerializer(serializers.ModelSerializer):
@@ -46,9 +54,18 @@ class RelationshipSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
+def idempotency_key_of(request: Request, validated: Mapping[str, Any]) -> str | None:
+    """The body's `idempotency_key` (its serializer bounds it), else the `Idempotency-Key` header, bounded alike."""
+    key = validated.get("idempotency_key") or request.headers.get(IDEMPOTENCY_HEADER)
+    if key and len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise ApplicationError("invalid", f"{IDEMPOTENCY_HEADER} is longer than {IDEMPOTENCY_KEY_MAX_LENGTH} "
+                               "characters", field=IDEMPOTENCY_HEADER)
+    return key or None
+
+
 class TriggerSerializer(serializers.Serializer):
     payload = serializers.DictField(default=dict)
-    idempotency_key = serializers.CharField(required=False, max_length=200)
+    idempotency_key = serializers.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
 
 
 class CloneSerializer(serializers.Serializer):

@@ -91,6 +91,7 @@ def test_the_lite_worker_runs_a_task_through_the_filesystem_broker(lite: Lite) -
 LITE_CHAIN = """
 import json, time
 from apps.chains.models import Chain, TaskRun
+from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create, relationship_save
 from apps.chains.services.runs import chain_trigger
 from apps.rbac.authorization import principal_for_user
@@ -99,7 +100,7 @@ from django.contrib.auth import get_user_model
 
 echo, log = (Function.objects.get(qualified_name=name) for name in ("core.basic.echo", "core.basic.log"))
 chain = chain_create(name="lite-chain")
-relationship_save(chain=chain, trigger=echo, action=log, condition="result.level == 'info'",
+relationship_save(by=HOST, chain=chain, trigger=echo, action=log, condition="result.level == 'info'",
                   transformation='{"message": "hello " + result.who, "level": result.level}')
 admin = principal_for_user(get_user_model().objects.get(username="%s"))
 root = chain_trigger(chain=Chain.objects.get(pk=chain.pk), payload={"data": {"who": "lite", "level": "info"}},
