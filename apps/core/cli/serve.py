@@ -169,13 +169,15 @@ def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]], timeout: fl
     return False
 
 
-def _print_banner(base: str, credentials: tuple[str, str, bool], local: Launch) -> None:
-    username, password, created = credentials
-    note = "created now" if created else "created on first start"
+def _print_banner(base: str, credentials: tuple[str, str | None], local: Launch) -> None:
+    username, password = credentials
+    # The password exists in clear only on the start that generated it; later starts cannot show it.
+    login = (f"password '{password}' (shown once: note it now)" if password
+             else "password shown on first start (`legion admin reset-password` sets a new one)")
     model = f"model '{MODEL_ID}' (or 'auto'), served by {local.url}" if local.url else "absent (see above)"
     print(
         f"\nLegion is up (lite mode, data in {settings.LEGION_HOME})\n"
-        f"  web + admin   {base}/admin/   user '{username}', password '{password}' ({note})\n"
+        f"  web + admin   {base}/admin/   user '{username}', {login}\n"
         f"  REST API      {base}/api/v1/   docs {base}/api/v1/docs/\n"
         f"  LLM proxy     {base}/v1   (OpenAI and Anthropic base URL)\n"
         f"  local tier    {model}\n"

@@ -26,6 +26,7 @@ class Lite:
     password: str
     process: subprocess.Popen[str]
     env: dict[str, str]
+    home: Path
 
 
 def read_banner(process: subprocess.Popen[str], timeout: float) -> str:
@@ -57,7 +58,7 @@ def lite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lite]:
         banner = read_banner(process, timeout=120)
         match = re.search(r"user '(?P<user>[^']+)', password '(?P<password>[^']+)'", banner)
         assert match, banner
-        yield Lite(f"http://127.0.0.1:{port}", match["user"], match["password"], process, env)
+        yield Lite(f"http://127.0.0.1:{port}", match["user"], match["password"], process, env, home)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -138,6 +139,13 @@ def test_admin_accepts_the_printed_credentials(lite: Lite) -> None:
     assert response.status_code == 200
     assert str(response.url).endswith("/admin/")
     assert "Site administration" in response.text
+
+
+def test_the_printed_password_is_kept_nowhere_in_plain_text(lite: Lite) -> None:
+    # The SQLite file holds only Django's hash of it; the secrets, logs and broker folders hold nothing of it.
+    files = [path for path in lite.home.rglob("*") if path.is_file() and path.stat().st_size < 64 * 1024 * 1024]
+    assert files and not [path for path in files if lite.password.encode() in path.read_bytes()]
+    assert not (lite.home / "secrets" / "admin_password").exists()
 
 
 def test_api_root_and_openapi_schema_load(lite: Lite) -> None:
