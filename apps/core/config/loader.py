@@ -53,7 +53,7 @@ class Config:
         the others wherever a credential sits inside them (a provider's `api_key` or `Authorization` header)."""
         rows = []
         for setting in SETTINGS:
-            masked = credentials_mask(self.values.get(setting.key), secret=setting.secret)
+            masked = credentials_mask(self.values.get(setting.key), schema={"writeOnly": setting.secret})
             shown = masked if masked == MASK else json.dumps(masked)
             rows.append((setting.key, shown, self.sources.get(setting.key, "default")))
         return rows
