@@ -126,16 +126,18 @@ def test_the_lite_worker_runs_a_chain_step_by_step_on_sqlite(lite: Lite) -> None
     ]
 
 
+def admin_session(lite: Lite) -> httpx.Client:
+    """A client logged in to the admin with the printed credentials."""
+    client = httpx.Client(base_url=lite.base, timeout=30, follow_redirects=True)
+    client.get("/admin/login/")
+    client.post("/admin/login/?next=/admin/", headers={"Referer": f"{lite.base}/admin/login/"}, data={
+        "username": lite.username, "password": lite.password, "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+    return client
+
+
 def test_admin_accepts_the_printed_credentials(lite: Lite) -> None:
-    with httpx.Client(base_url=lite.base, timeout=10, follow_redirects=True) as client:
-        login = client.get("/admin/login/")
-        token = client.cookies["csrftoken"]
-        response = client.post(
-            "/admin/login/?next=/admin/",
-            data={"username": lite.username, "password": lite.password, "csrfmiddlewaretoken": token},
-            headers={"Referer": f"{lite.base}/admin/login/"},
-        )
-    assert login.status_code == 200
+    with admin_session(lite) as session:
+        response = session.get("/admin/")
     assert response.status_code == 200
     assert str(response.url).endswith("/admin/")
     assert "Site administration" in response.text
@@ -150,8 +152,11 @@ def test_the_printed_password_is_kept_nowhere_in_plain_text(lite: Lite) -> None:
 
 def test_api_root_and_openapi_schema_load(lite: Lite) -> None:
     root = httpx.get(f"{lite.base}/api/v1/", timeout=10)
-    schema = httpx.get(f"{lite.base}/api/v1/schema/", params={"format": "json"}, timeout=30)
-    docs = httpx.get(f"{lite.base}/api/v1/docs/", timeout=10)
+    anonymous = httpx.get(f"{lite.base}/api/v1/schema/", params={"format": "json"}, timeout=30)
+    with admin_session(lite) as session:
+        schema = session.get("/api/v1/schema/", params={"format": "json"})
+        docs = session.get("/api/v1/docs/")
+    assert anonymous.status_code == 401
     assert root.status_code == 200 and {"schema", "docs", "rbac", "runners", "chains", "proxy"} <= set(root.json())
     assert root.json()["chains"]["runs"].endswith("/api/v1/chains/runs/")
     assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
