@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -126,13 +127,14 @@ def test_the_lite_worker_runs_a_chain_step_by_step_on_sqlite(lite: Lite) -> None
     ]
 
 
-def admin_session(lite: Lite) -> httpx.Client:
+@contextlib.contextmanager
+def admin_session(lite: Lite) -> Iterator[httpx.Client]:
     """A client logged in to the admin with the printed credentials."""
-    client = httpx.Client(base_url=lite.base, timeout=30, follow_redirects=True)
-    client.get("/admin/login/")
-    client.post("/admin/login/?next=/admin/", headers={"Referer": f"{lite.base}/admin/login/"}, data={
-        "username": lite.username, "password": lite.password, "csrfmiddlewaretoken": client.cookies["csrftoken"]})
-    return client
+    with httpx.Client(base_url=lite.base, timeout=30, follow_redirects=True) as client:
+        client.get("/admin/login/")
+        client.post("/admin/login/?next=/admin/", headers={"Referer": f"{lite.base}/admin/login/"}, data={
+            "username": lite.username, "password": lite.password, "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+        yield client
 
 
 def test_admin_accepts_the_printed_credentials(lite: Lite) -> None:
