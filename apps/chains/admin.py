@@ -14,6 +14,7 @@ from apps.chains.services.callers import check_may_execute
 from apps.chains.services.chains import chain_clone, chain_set_enabled, check_relationship
 from apps.core.errors import ApplicationError
 from apps.rbac.authentication import request_principal
+from apps.runners.selectors import function_content_readable, run_content_shown
 
 
 class RelationshipForm(CallerForm):
@@ -99,6 +100,15 @@ class TaskRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> TaskRun | None:
+        """The run as this user may see it; never saved (runs are read-only here), so masking the copy is safe."""
+        run = super().get_object(request, object_id, from_field)
+        if run is not None:
+            readable = function_content_readable(function=run.function, principal=request_principal(request))
+            run.payload, run.result = run_content_shown(function=run.function, payload=run.payload,
+                                                        result=run.result, readable=readable)
+        return run
 
 
 # Actors, schedules and webhooks register their admins in their own packages.

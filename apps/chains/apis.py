@@ -101,7 +101,7 @@ class ChainTriggerApi(APIView):
             principal=request_principal(request), triggered_by="api",
             idempotency_key=idempotency_key_of(request, body.validated_data),
         )
-        return Response(TaskRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(TaskRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class RelationshipListApi(generics.ListCreateAPIView[Relationship]):
@@ -169,7 +169,7 @@ class RunDetailApi(APIView):
 
     def get(self, request: Request, pk: str) -> Response:
         run = run_get(run_id=pk)
-        return Response({**TaskRunSerializer(run).data, "tree": run_tree(run=run)})
+        return Response({**TaskRunSerializer(run, context={"request": request}).data, "tree": run_tree(run=run)})
 
 
 class RunCancelApi(APIView):

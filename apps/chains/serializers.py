@@ -10,13 +10,17 @@ from rest_framework.request import Request
 
 from apps.chains.models import Chain, Relationship, TaskRun, TransformationKind
 from apps.core.errors import ApplicationError
+from apps.rbac.authentication import request_principal
 from apps.runners.models import Function
+from apps.runners.selectors import function_content_readable, run_content_shown
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class TaskRunSerializer(serializers.ModelSerializer):
+    """A run as its reader may see it: give the reader as context `principal` or `request` (no reader: masked)."""
+
     function = serializers.CharField(source="function.qualified_name", read_only=True)
     chain = serializers.CharField(source="chain.name", read_only=True, default=None)
     duration_seconds = serializers.FloatField(read_only=True)
@@ -30,6 +34,22 @@ class TaskRunSerializer(serializers.ModelSerializer):
             "finished_at", "duration_seconds",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: TaskRun) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["payload"], data["result"] = run_content_shown(
+            function=instance.function, payload=data["payload"], result=data["result"],
+            readable=self._content_readable(instance.function))
+        return data
+
+    def _content_readable(self, function: Function) -> bool:
+        # One decision per function for a whole page of runs; the context is shared by a list's items.
+        decided: dict[int, bool] = self.context.setdefault("content_readable", {})
+        if function.pk not in decided:
+            request = self.context.get("request")
+            principal = self.context.get("principal") or (request_principal(request) if request else None)
+            decided[function.pk] = function_content_readable(function=function, principal=principal)
+        return decided[function.pk]
 
 
 class ChainSerializer(serializers.ModelSerializer):

@@ -71,7 +71,7 @@ class FunctionInvokeApi(APIView):
             principal=request_principal(request), triggered_by="api",
             idempotency_key=idempotency_key_of(request, body.validated_data),
         )
-        return Response(TaskRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(TaskRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class CatalogApi(APIView):

@@ -74,7 +74,7 @@ class ActorActionApi(APIView):
         return f"actors/{actor_get(actor_id=self.kwargs['pk']).name}"
 
     def accepted(self, run: TaskRun) -> Response:
-        return Response(TaskRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(TaskRunSerializer(run, context={"request": self.request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ActorInvokeApi(ActorActionApi):
