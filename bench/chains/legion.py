@@ -7,6 +7,7 @@ from statistics import median
 from typing import Any
 
 from apps.chains.models import Chain, RunStatus, TaskRun
+from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create, relationship_save
 from apps.chains.services.runs import chain_trigger
 from apps.runners.models import Function
@@ -36,7 +37,7 @@ def legion_chain_build() -> LegionChain:
     steps = [Function.objects.get(qualified_name=f"bench.steps.step_{n:02d}", available=True)
              for n in range(1, STEPS + 1)]
     for trigger, action in zip(steps, steps[1:], strict=False):
-        relationship_save(chain=chain, trigger=trigger, action=action, condition=CONDITION,
+        relationship_save(by=HOST, chain=chain, trigger=trigger, action=action, condition=CONDITION,
                           transformation=TRANSFORMATION)
     chain.refresh_from_db()
     policy_builtin_ensure()
