@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from apps.rbac.globs import glob_problem
 
-ACTIONS = ("read", "create", "update", "delete", "list", "execute", "manage")
+ACTIONS = ("read", "create", "update", "delete", "list", "execute", "manage", "grant", "impersonate")
 ALL_ACTIONS = "*"
 RULE_ACTIONS = (*ACTIONS, ALL_ACTIONS)
 RULE_KEYS = ("path", "actions")

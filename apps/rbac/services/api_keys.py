@@ -12,6 +12,7 @@ from apps.core.errors import ApplicationError
 from apps.rbac.keys import key_generate, key_parse, secret_matches
 from apps.rbac.models import ApiKey, Principal, PrincipalKind
 from apps.rbac.selectors import principal_may_act
+from apps.rbac.services.grants import impersonate_check
 from apps.rbac.signals import rbac_version_bump
 
 # last_used_at is a hint for humans, not an audit log: writing it on every request would turn each
@@ -19,12 +20,15 @@ from apps.rbac.signals import rbac_version_bump
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def api_key_create(*, principal: Principal, name: str = "", expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+def api_key_create(*, principal: Principal, name: str = "", expires_at: datetime | None = None,
+                   actor: Principal | None = None) -> tuple[ApiKey, str]:
     """Issue a key for `principal`; returns the row and the raw key, which is never retrievable again.
 
-    Raises what `api_key_create_check` raises.
+    A key acts as its principal, so issuing one for another principal needs `impersonate` on it
+    (`permission_denied`, 403). Raises what `api_key_create_check` raises.
     """
     api_key_create_check(principal=principal, expires_at=expires_at)
+    impersonate_check(actor=actor, principal=principal)
     # A prefix collision is a 1-in-2.8e12 event per existing key; retry rather than fail.
     for _attempt in range(5):
         material = key_generate()
