@@ -1,10 +1,10 @@
 """Who is calling: API keys checked against RBAC through an in-process cache, not a database hit per request.
 
 A verified key is kept as a `Caller` (its principal and effective policies) for `proxy.auth_cache_seconds`.
-Any RBAC change (a key revoked, a policy edited, a principal disabled) bumps a version in Django's cache
-(Redis in full mode, shared by every process); each proxy process reads it at most once per
-VERSION_POLL_SECONDS and forgets every cached key when it moved. So a revocation takes effect everywhere
-within about a second, and a hit costs one dictionary lookup.
+Any RBAC change (a key revoked, a policy edited, a principal disabled) bumps a version every process can read
+(`apps/rbac/signals.py`: Redis in full mode, a file under LEGION_HOME in lite); each proxy process reads it
+at most once per VERSION_POLL_SECONDS and forgets every cached key when it moved. So a revocation takes
+effect everywhere within about a second, and a hit costs one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.core.cache import cache
 
 from apps.core.errors import ApplicationError
 from apps.rbac.keys import looks_like_key
 from apps.rbac.selectors import principal_policy_data
 from apps.rbac.services import api_key_verify
-from apps.rbac.signals import RBAC_VERSION_KEY
+from apps.rbac.signals import rbac_version_aget
 from proxy.errors import ErrorKind, ProxyError
 from proxy.types import Caller
 
@@ -62,7 +61,7 @@ class KeyCache:
         if now - self._version_read_at < VERSION_POLL_SECONDS:
             return
         self._version_read_at = now
-        version = await cache.aget(RBAC_VERSION_KEY)
+        version = await rbac_version_aget()
         if version != self._version:
             self._version = version
             self._entries.clear()
