@@ -74,8 +74,10 @@ class PrincipalAdmin(RbacAdminMixin, admin.ModelAdmin):
         policies = list(form.cleaned_data.get("policies") or [])
         with admin_refusals():
             if change:
-                principal_update(principal=obj, name=obj.name, description=obj.description, is_active=obj.is_active,
-                                 teams=teams, policies=policies, actor=admin_actor(request))
+                # The form has already written the new values onto `obj`; the change is judged against the stored row.
+                principal_update(principal=Principal.objects.get(pk=obj.pk), name=obj.name,
+                                 description=obj.description, is_active=obj.is_active, teams=teams,
+                                 policies=policies, actor=admin_actor(request))
             else:
                 admin_authorize_or_403(request, "create", self.rbac_resource(obj))
                 obj.pk = principal_create(name=obj.name, kind=obj.kind, user=obj.user, description=obj.description,

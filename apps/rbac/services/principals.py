@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from apps.core.errors import ApplicationError
 from apps.rbac.globs import name_is_valid
 from apps.rbac.models import Policy, Principal, PrincipalKind
+from apps.rbac.selectors import principal_is_anonymous
 from apps.rbac.services.common import name_available_check, name_unique_atomic
 from apps.rbac.services.grants import policies_change_check, self_delete_check, teams_change_check
 
@@ -70,6 +71,7 @@ def principal_update(
     Policies and teams that change are checked as grants by `actor`, as in `principal_create`.
     """
     if name is not None and name != principal.name:
+        builtin_principal_check(principal)
         name_available_check(Principal, name, instance=principal)
         principal.name = name
     if description is not None:
@@ -100,9 +102,18 @@ def principal_delete(*, principal: Principal, actor: Principal | None = None) ->
     Nobody deletes itself (`cannot_delete_self`, 409): it would lock its holder out mid-request, and the
     last administrator out for good. Deleting a team lifts its deny rules, checked as detaching its policies.
     """
+    builtin_principal_check(principal)
     self_delete_check(actor=actor, principal=principal)
     teams_change_check(actor=actor, left=[principal] if principal.kind == PrincipalKind.TEAM else [])
     principal.delete()
+
+
+def builtin_principal_check(principal: Principal) -> None:
+    """`anonymous` keeps its name and row (it would come back at the next migrate with its initial policy);
+    turn anonymous access off by deactivating it or detaching its policies."""
+    if principal_is_anonymous(principal):
+        raise ApplicationError("builtin_principal", f"{principal.name!r} is built in: it cannot be renamed or "
+                               "deleted; deactivate it or change its policies instead", status=409)
 
 
 def teams_check(*, kind: str, teams: Sequence[Principal], member: Principal | None = None) -> None:
