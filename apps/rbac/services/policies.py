@@ -45,7 +45,8 @@ def policy_update(
     new_rules = policy.rules if rules is None else rules
     new_deny = policy.deny if deny is None else deny
     policy_document_check(rules=new_rules, deny=new_deny)
-    policy_edit_check(actor=actor, policy=policy, rules=new_rules, deny=new_deny)
+    if (new_rules, new_deny) != (policy.rules, policy.deny):  # a new name or description gives nothing
+        policy_edit_check(actor=actor, policy=policy, rules=new_rules, deny=new_deny)
     policy.rules, policy.deny = new_rules, new_deny
     with name_unique_atomic(Policy, policy.name):
         policy.save()

@@ -216,3 +216,12 @@ def test_the_admin_cannot_delete_oneself(staff_client: Client) -> None:
 
     assert response.status_code == 403
     assert Principal.objects.filter(pk=mallory.pk).exists()
+
+
+def test_describing_a_policy_is_not_judged_as_granting_it(client_for: ClientFor) -> None:
+    PolicyFactory(name="wide", rules=[{"path": "*", "actions": ["*"]}])
+    editor = narrow("editor", ("rbac/policies/wide", ["read", "update"]))
+
+    response = client_for(editor).patch(f"{POLICIES}wide/", {"description": "everything"}, format="json")
+
+    assert response.status_code == 200, response.json()
