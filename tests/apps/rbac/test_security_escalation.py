@@ -225,3 +225,19 @@ def test_describing_a_policy_is_not_judged_as_granting_it(client_for: ClientFor)
     response = client_for(editor).patch(f"{POLICIES}wide/", {"description": "everything"}, format="json")
 
     assert response.status_code == 200, response.json()
+
+
+def test_an_administrator_still_adds_and_edits_through_the_admin(admin_client: Client, builtin: Builtin) -> None:
+    TeamFactory(name="ops")
+    added = admin_client.post("/admin/rbac/principal/add/", {
+        "name": "deploy-bot", "kind": "service", "description": "", "is_active": "on",
+        "policies": [builtin("operator").pk], "teams": [Principal.objects.get(name="ops").pk],
+        "api_keys-TOTAL_FORMS": "0", "api_keys-INITIAL_FORMS": "0"})
+    policy = PolicyFactory(name="fence", rules=[], deny=[{"path": "system/secrets*"}])
+    edited = admin_client.post(f"/admin/rbac/policy/{policy.pk}/change/", {
+        "name": "fence", "description": "", "rules": '[{"path": "tasks*", "actions": ["read"]}]', "deny": "[]"})
+
+    assert added.status_code == 302 and edited.status_code == 302
+    bot = Principal.objects.get(name="deploy-bot")
+    assert [p.name for p in bot.policies.all()] == ["operator"] and [t.name for t in bot.teams.all()] == ["ops"]
+    assert Policy.objects.get(name="fence").deny == []
