@@ -17,6 +17,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 
+from apps.rbac.decisions import policies_evaluate
 from proxy.attempts import RequestContext
 from proxy.auth import caller_authenticate
 from proxy.config import ConfigError
@@ -37,6 +38,7 @@ from proxy.types import Caller, ClientEvent, KeepAlive, RouteInfo, Started
 log = logging.getLogger("legion.proxy")
 OPENAI, ANTHROPIC = OpenAIDialect(), AnthropicDialect()
 JSON = (b"content-type", b"application/json")
+STATUS_RESOURCE = "proxy/providers"  # the REST API's status and catalog use the same resource
 
 
 class ProxyConsumer(AsyncHttpConsumer):
@@ -280,16 +282,26 @@ class UnknownPathConsumer(ProxyConsumer):
 
 
 class StatusConsumer(ProxyConsumer):
-    """`GET /v1/legion/status`: every provider instance with its tier, models and breaker state."""
+    """`GET /v1/legion/status`: every provider instance with its tier, models and breaker state.
+
+    Like `/api/v1/proxy/status/`, it needs a key whose principal may `read` `proxy/providers`; where providers
+    live (`base_url`) is shown only to those who may `manage` them.
+    """
 
     method = "GET"
 
     async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
+        if caller.key_id is None or caller.policies is None:
+            raise ProxyError(ErrorKind.UNAUTHORIZED, "the proxy's status needs a Legion API key")
+        if not policies_evaluate(caller.policies, "read", STATUS_RESOURCE).allowed:
+            raise ProxyError(ErrorKind.FORBIDDEN, f"the proxy's status needs 'read' on {STATUS_RESOURCE}")
+        addresses = policies_evaluate(caller.policies, "manage", STATUS_RESOURCE).allowed
         specs = runtime.settings.providers
         states = await runtime.breakers.states(spec.name for spec in specs)
         sink = runtime.sink
         await self.send_json(200, {
-            "providers": [{"name": s.name, "kind": s.kind, "tier": s.tier, "base_url": s.base_url,
+            "providers": [{"name": s.name, "kind": s.kind, "tier": s.tier,
+                           **({"base_url": s.base_url} if addresses else {}),
                            "breaker": states.get(s.name, "unknown"), "models": [m.id for m in s.models]}
                           for s in specs],
             "ledger": dict(sink.counts) | {"dropped": sink.dropped} if isinstance(sink, LoggingSink) else {},

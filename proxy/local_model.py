@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.core.config.schema import BY_KEY
+from apps.core.processes import log_tail, signal_name
 
 PROVIDER_NAME = "legion-local"
 MODEL_ID = "smollm2"
@@ -261,23 +262,12 @@ def _exit_reason(server: LocalModelServer, stage: str) -> str:
     tail = _log_tail(server.log_path)
     said = f"its last lines: {tail}" if tail else "it printed nothing"
     if code < 0:
-        return f"llama-server died of {_signal_name(-code)} {stage} ({said}); {CRASH_HINT} (log: {server.log_path})"
+        return f"llama-server died of {signal_name(-code)} {stage} ({said}); {CRASH_HINT} (log: {server.log_path})"
     return f"llama-server exited with code {code} {stage} ({said}; log: {server.log_path})"
 
 
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:  # a real-time signal has no name
-        return f"signal {number}"
-
-
-def _log_tail(path: Path, lines: int = 5) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    return " | ".join([line.strip() for line in text.splitlines() if line.strip()][-lines:])
+def _log_tail(path: Path) -> str:
+    return " | ".join(line.strip() for line in log_tail(path))
 
 
 def local_model_entry(*, url: str, ctx_size: int) -> dict[str, Any]:

@@ -4,35 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.chains.admin_callers import CallerAdminMixin, CallerForm, CallerInlineMixin
 from apps.chains.models import Chain, Relationship, TaskRun
+from apps.chains.services.callers import check_may_execute
 from apps.chains.services.chains import chain_clone, chain_set_enabled, check_relationship
 from apps.core.errors import ApplicationError
+from apps.rbac.authentication import request_principal
+from apps.runners.selectors import function_content_readable, run_content_shown
 
 
-class RelationshipForm(forms.ModelForm):
+class RelationshipForm(CallerForm):
     class Meta:
         model = Relationship
         fields = "__all__"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        trigger = data.get("trigger")
-        if trigger is not None:
+        trigger, action = data.get("trigger"), data.get("action")
+        if trigger is not None and action is not None:
             try:
                 check_relationship(trigger=trigger, condition=data.get("condition", ""),
                                    transformation=data.get("transformation", ""),
                                    transformation_kind=data.get("transformation_kind", "cel"))
+                check_may_execute(by=self.by, functions=[trigger, action])
             except ApplicationError as exc:
                 self.add_error(exc.field if exc.field in self.fields else None, exc.message)
         return data
 
 
-class RelationshipInline(admin.TabularInline):
+class RelationshipInline(CallerInlineMixin, admin.TabularInline):
     model = Relationship
     form = RelationshipForm
     extra = 0
@@ -63,7 +67,7 @@ class ChainAdmin(admin.ModelAdmin):
     def clone(self, request: HttpRequest, queryset: QuerySet[Chain]) -> None:
         for chain in queryset:
             try:
-                chain_clone(chain=chain, name=f"{chain.name} (copy)")
+                chain_clone(by=request_principal(request), chain=chain, name=f"{chain.name} (copy)")
             except ApplicationError as exc:
                 self.message_user(request, exc.message, level=messages.ERROR)
 
@@ -76,7 +80,7 @@ class ChainAdmin(admin.ModelAdmin):
 
 
 @admin.register(Relationship)
-class RelationshipAdmin(admin.ModelAdmin):
+class RelationshipAdmin(CallerAdminMixin, admin.ModelAdmin):
     form = RelationshipForm
     list_display = ["__str__", "chain", "trigger", "action", "active", "delay_seconds"]
     list_filter = ["chain", "active"]
@@ -96,6 +100,15 @@ class TaskRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> TaskRun | None:
+        """The run as this user may see it; never saved (runs are read-only here), so masking the copy is safe."""
+        run = super().get_object(request, object_id, from_field)
+        if run is not None:
+            readable = function_content_readable(function=run.function, principal=request_principal(request))
+            run.payload, run.result = run_content_shown(function=run.function, payload=run.payload,
+                                                        result=run.result, readable=readable)
+        return run
 
 
 # Actors, schedules and webhooks register their admins in their own packages.

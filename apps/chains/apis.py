@@ -18,6 +18,7 @@ from apps.chains.serializers import (
     RelationshipSerializer,
     TaskRunSerializer,
     TriggerSerializer,
+    idempotency_key_of,
 )
 from apps.chains.services.chains import (
     chain_clone,
@@ -79,7 +80,8 @@ class ChainCloneApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         body = CloneSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        clone = chain_clone(chain=chain_get(chain_id=pk), name=body.validated_data["name"])
+        clone = chain_clone(by=request_principal(request), chain=chain_get(chain_id=pk),
+                            name=body.validated_data["name"])
         return Response(ChainSerializer(clone).data, status=status.HTTP_201_CREATED)
 
 
@@ -97,9 +99,9 @@ class ChainTriggerApi(APIView):
         run = chain_trigger(
             chain=chain_get(chain_id=pk), payload=body.validated_data["payload"],
             principal=request_principal(request), triggered_by="api",
-            idempotency_key=body.validated_data.get("idempotency_key") or request.headers.get("Idempotency-Key"),
+            idempotency_key=idempotency_key_of(request, body.validated_data),
         )
-        return Response(TaskRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(TaskRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class RelationshipListApi(generics.ListCreateAPIView[Relationship]):
@@ -116,7 +118,7 @@ class RelationshipListApi(generics.ListCreateAPIView[Relationship]):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = RelationshipSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        relationship = relationship_save(**body.validated_data)
+        relationship = relationship_save(by=request_principal(request), **body.validated_data)
         return Response(RelationshipSerializer(relationship).data, status=status.HTTP_201_CREATED)
 
 
@@ -136,7 +138,7 @@ class RelationshipDetailApi(APIView):
         body.is_valid(raise_exception=True)
         values = {**RelationshipSerializer(relationship).data, **body.validated_data}
         saved = relationship_save(
-            relationship=relationship, chain=relationship.chain,
+            by=request_principal(request), relationship=relationship, chain=relationship.chain,
             trigger=body.validated_data.get("trigger", relationship.trigger),
             action=body.validated_data.get("action", relationship.action),
             **{k: values[k] for k in ("name", "condition", "transformation", "transformation_kind",
@@ -167,7 +169,7 @@ class RunDetailApi(APIView):
 
     def get(self, request: Request, pk: str) -> Response:
         run = run_get(run_id=pk)
-        return Response({**TaskRunSerializer(run).data, "tree": run_tree(run=run)})
+        return Response({**TaskRunSerializer(run, context={"request": request}).data, "tree": run_tree(run=run)})
 
 
 class RunCancelApi(APIView):

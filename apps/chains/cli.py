@@ -15,6 +15,7 @@ from apps.chains.services.runs import run_cancel, run_trigger
 from apps.chains.services.sweep import runs_sweep
 from apps.chains.spool.publisher import publisher
 from apps.core.errors import ApplicationError
+from apps.rbac.models import Principal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     show = commands.add_parser("show", help="a task run and the tree of runs below it")
     show.add_argument("run_id")
+    show.add_argument("--as", dest="principal", default=os.environ.get("LEGION_PRINCIPAL"),
+                      help="RBAC principal whose view to show: sensitive fields need read_content "
+                           "(default $LEGION_PRINCIPAL; none: masked)")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=task_show)
 
@@ -71,12 +75,10 @@ def arguments_parse(pairs: list[str]) -> dict[str, Any]:
 
 
 def task_run(options: dict[str, Any]) -> int:
-    from apps.rbac.models import Principal
-
     if not options["principal"]:
         print("legion task run: say who runs it: --as <principal> or LEGION_PRINCIPAL", file=sys.stderr)
         return 2
-    principal = Principal.objects.filter(name=options["principal"]).first()
+    principal = _principal(options)
     try:
         run = run_trigger(function_name=options["function"], payload=arguments_parse(options["arguments"]),
                           principal=principal, triggered_by="cli", idempotency_key=options["idempotency_key"])
@@ -87,7 +89,7 @@ def task_run(options: dict[str, Any]) -> int:
     while options["wait"] and not run.finished and time.monotonic() < deadline:
         time.sleep(0.2)
         run.refresh_from_db()
-    _print_run(run, as_json=options["json"])
+    _print_run(run, principal, as_json=options["json"])
     return 0 if run.status in ("queued", "running", "succeeded") else 1
 
 
@@ -97,10 +99,12 @@ def task_show(options: dict[str, Any]) -> int:
     except ApplicationError as exc:
         print(f"legion task show: {exc.message}", file=sys.stderr)
         return 1
+    principal = _principal(options)
     if options["json"]:
-        print(json.dumps({**TaskRunSerializer(run).data, "tree": run_tree(run=run)}, default=str, indent=2))
+        data = TaskRunSerializer(run, context={"principal": principal}).data
+        print(json.dumps({**data, "tree": run_tree(run=run)}, default=str, indent=2))
         return 0
-    _print_run(run, as_json=False)
+    _print_run(run, principal, as_json=False)
     print("tree:")
     _print_tree(run_tree(run=run), depth=1)
     return 0
@@ -137,8 +141,12 @@ def spool_requeue(options: dict[str, Any]) -> int:
     return 0
 
 
-def _print_run(run: Any, *, as_json: bool) -> None:
-    data = TaskRunSerializer(run).data
+def _principal(options: dict[str, Any]) -> Principal | None:
+    return Principal.objects.filter(name=options["principal"]).first() if options["principal"] else None
+
+
+def _print_run(run: Any, principal: Principal | None, *, as_json: bool) -> None:
+    data = TaskRunSerializer(run, context={"principal": principal}).data
     if as_json:
         print(json.dumps(data, default=str, indent=2))
         return

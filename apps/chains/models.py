@@ -73,9 +73,11 @@ class RunStatus(models.TextChoices):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
     DEAD_LETTERED = "dead_lettered"
+    REFUSED = "refused"  # a child its principal may not execute: recorded, never queued
 
 
-FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.CANCELLED, RunStatus.DEAD_LETTERED)
+FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.CANCELLED, RunStatus.DEAD_LETTERED,
+            RunStatus.REFUSED)
 
 
 class TaskRun(models.Model):
@@ -90,7 +92,7 @@ class TaskRun(models.Model):
     )
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     root = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="descendants")
-    idempotency_key = models.CharField(max_length=300, unique=True)
+    idempotency_key = models.CharField(max_length=300, help_text="unique per principal and function")
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     payload = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
@@ -114,6 +116,10 @@ class TaskRun(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["root", "created_at"])]
+        # A key is the caller's own: another principal's key, or the same key for another function, is
+        # another run. Key first: the lookup of a key is this index's prefix.
+        constraints = [models.UniqueConstraint(fields=["idempotency_key", "principal", "function"],
+                                               name="chains_run_idempotency_key")]
 
     def __str__(self) -> str:
         return f"{self.function} {self.status} ({self.pk})"

@@ -9,10 +9,16 @@ from django.db.models import QuerySet
 
 from apps.chains.models import Chain, Relationship, TaskRun
 from apps.core.errors import ApplicationError
+from apps.runners.models import Function
 
 
 def run_list() -> QuerySet[TaskRun]:
     return TaskRun.objects.select_related("function", "chain", "relationship")
+
+
+def run_for_key(*, idempotency_key: str, principal: str, function: Function) -> TaskRun | None:
+    """The run `principal` started for `function` with this idempotency key, if any (keys are scoped so)."""
+    return TaskRun.objects.filter(idempotency_key=idempotency_key, principal=principal, function=function).first()
 
 
 def run_get(*, run_id: str | UUID) -> TaskRun:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from apps.chains.models import Chain, Relationship, TaskRun, TransformationKind
+from apps.core.errors import ApplicationError
+from apps.rbac.authentication import request_principal
 from apps.runners.models import Function
+from apps.runners.selectors import function_content_readable, run_content_shown
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 200
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class TaskRunSerializer(serializers.ModelSerializer):
+    """A run as its reader may see it: give the reader as context `principal` or `request` (no reader: masked)."""
+
     function = serializers.CharField(source="function.qualified_name", read_only=True)
     chain = serializers.CharField(source="chain.name", read_only=True, default=None)
     duration_seconds = serializers.FloatField(read_only=True)
@@ -22,6 +34,22 @@ class TaskRunSerializer(serializers.ModelSerializer):
             "finished_at", "duration_seconds",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: TaskRun) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["payload"], data["result"] = run_content_shown(
+            function=instance.function, payload=data["payload"], result=data["result"],
+            readable=self._content_readable(instance.function))
+        return data
+
+    def _content_readable(self, function: Function) -> bool:
+        # One decision per function for a whole page of runs; the context is shared by a list's items.
+        decided: dict[int, bool] = self.context.setdefault("content_readable", {})
+        if function.pk not in decided:
+            request = self.context.get("request")
+            principal = self.context.get("principal") or (request_principal(request) if request else None)
+            decided[function.pk] = function_content_readable(function=function, principal=principal)
+        return decided[function.pk]
 
 
 class ChainSerializer(serializers.ModelSerializer):
@@ -46,9 +74,18 @@ class RelationshipSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
+def idempotency_key_of(request: Request, validated: Mapping[str, Any]) -> str | None:
+    """The body's `idempotency_key` (its serializer bounds it), else the `Idempotency-Key` header, bounded alike."""
+    key = validated.get("idempotency_key") or request.headers.get(IDEMPOTENCY_HEADER)
+    if key and len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise ApplicationError("invalid", f"{IDEMPOTENCY_HEADER} is longer than {IDEMPOTENCY_KEY_MAX_LENGTH} "
+                               "characters", field=IDEMPOTENCY_HEADER)
+    return key or None
+
+
 class TriggerSerializer(serializers.Serializer):
     payload = serializers.DictField(default=dict)
-    idempotency_key = serializers.CharField(required=False, max_length=200)
+    idempotency_key = serializers.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
 
 
 class CloneSerializer(serializers.Serializer):

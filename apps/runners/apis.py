@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.chains.serializers import TaskRunSerializer
+from apps.chains.serializers import TaskRunSerializer, idempotency_key_of
 from apps.chains.services.runs import run_trigger
 from apps.rbac.authentication import request_principal
 from apps.runners.catalog import catalog_build
@@ -69,9 +69,9 @@ class FunctionInvokeApi(APIView):
         run = run_trigger(
             function_name=qualified_name, payload=body.validated_data["payload"],
             principal=request_principal(request), triggered_by="api",
-            idempotency_key=body.validated_data.get("idempotency_key") or request.headers.get("Idempotency-Key"),
+            idempotency_key=idempotency_key_of(request, body.validated_data),
         )
-        return Response(TaskRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(TaskRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class CatalogApi(APIView):

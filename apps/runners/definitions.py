@@ -17,6 +17,10 @@ RiskTier = Literal["low", "standard", "high", "critical"]
 # Set on a decorated function; the loader finds runner functions by it.
 SPEC_ATTRIBUTE = "__legion_function__"
 
+# Marks a parameter (`Annotated[str, Sensitive]`) as JSON Schema `writeOnly`: callers send it, and readers of the
+# run without `read_content` on the function see it masked (docs/jobs.md, "Sensitive fields").
+Sensitive = pydantic.Field(json_schema_extra={"writeOnly": True})
+
 
 class FunctionInputError(Exception):
     """A payload does not fit a function's input schema; `field` is the dotted path of the first bad field."""

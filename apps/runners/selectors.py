@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django.db.models import QuerySet
 
 from apps.core.errors import ApplicationError
+from apps.core.masking import credentials_mask
+from apps.rbac.authorization import authorize
+from apps.rbac.models import Principal
 from apps.runners.models import Extension, Function
 
 
@@ -29,3 +33,17 @@ def function_get(*, qualified_name: str) -> Function:
 def function_name_get(*, function_id: int) -> str:
     """A function's qualified name by id, read once per process: rows are keyed by that name and never renamed."""
     return Function.objects.values_list("qualified_name", flat=True).get(pk=function_id)
+
+
+def function_content_readable(*, function: Function, principal: Principal | None) -> bool:
+    """Whether `principal` sees its runs' payloads and results whole: `read_content` on the function."""
+    return authorize(principal, "read_content", function.resource).allowed
+
+
+def run_content_shown(*, function: Function, payload: Any, result: Any, readable: bool) -> tuple[Any, Any]:
+    """A run's payload and result as a reader sees them: whole when `readable`, else with what the function's
+    schemas mark `writeOnly`, credential-named fields and URL passwords masked."""
+    if readable:
+        return payload, result
+    return (credentials_mask(payload, schema=function.input_schema),
+            credentials_mask(result, schema=function.output_schema))

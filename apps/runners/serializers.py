@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.chains.serializers import IDEMPOTENCY_KEY_MAX_LENGTH
 from apps.runners.models import Extension, Function
 
 
@@ -37,4 +38,4 @@ class ExtensionSerializer(serializers.ModelSerializer):
 
 class InvokeSerializer(serializers.Serializer):
     payload = serializers.DictField(default=dict)
-    idempotency_key = serializers.CharField(required=False, max_length=200)
+    idempotency_key = serializers.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)

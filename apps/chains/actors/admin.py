@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.chains.actors.models import Actor, ActorKind, ActorState
-from apps.chains.actors.services import actor_invoke, actor_save, actor_set_enabled, check_actor
+from apps.chains.actors.services import actor_invoke, actor_save, actor_set_enabled, check_actor, check_actor_run_as
+from apps.chains.admin_callers import CallerAdminMixin, CallerForm
 from apps.core.errors import ApplicationError
+from apps.rbac.authentication import request_principal
 
 
-class ActorForm(forms.ModelForm):
+class ActorForm(CallerForm):
     class Meta:
         model = Actor
         fields = ["name", "description", "kind", "function", "chain", "payload", "options", "run_as", "enabled"]
@@ -29,6 +30,7 @@ class ActorForm(forms.ModelForm):
         try:
             check_actor(kind=data.get("kind") or "", function=data.get("function"), chain=data.get("chain"),
                         payload=data.get("payload", {}), options=data.get("options", {}))
+            check_actor_run_as(by=self.by, run_as=data.get("run_as"))
         except ApplicationError as exc:
             field = (exc.field or "").split(".", 1)[0]
             self.add_error(field if field in self.fields else None, f"{exc.field}: {exc.message}"
@@ -51,7 +53,7 @@ class ActorStateInline(admin.StackedInline):
 
 
 @admin.register(Actor)
-class ActorAdmin(admin.ModelAdmin):
+class ActorAdmin(CallerAdminMixin, admin.ModelAdmin):
     form = ActorForm
     list_display = ["name", "kind", "function", "chain", "enabled", "available", "extension", "last_fired",
                     "last_error"]
@@ -74,7 +76,8 @@ class ActorAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Actor, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        saved = actor_save(actor=obj if change else None, **{key: data.get(key) for key in ActorForm.Meta.fields})
+        saved = actor_save(by=request_principal(request), actor=obj if change else None,
+                           **{key: data.get(key) for key in ActorForm.Meta.fields})
         obj.pk = saved.pk
 
     @admin.action(description="Enable the selected actors")

@@ -16,7 +16,7 @@ from apps.chains.actors.selectors import actor_get, actor_list
 from apps.chains.actors.serializers import AbsorbSerializer, ActorSerializer, InvokeSerializer
 from apps.chains.actors.services import actor_absorb, actor_delete, actor_invoke, actor_save
 from apps.chains.models import TaskRun
-from apps.chains.serializers import TaskRunSerializer
+from apps.chains.serializers import TaskRunSerializer, idempotency_key_of
 from apps.rbac.authentication import request_principal
 
 SAVED_FIELDS = ("name", "description", "kind", "function", "chain", "payload", "options", "run_as", "enabled")
@@ -36,7 +36,7 @@ class ActorListApi(generics.ListCreateAPIView[Actor]):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = ActorSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        actor = actor_save(**body.validated_data)
+        actor = actor_save(by=request_principal(request), **body.validated_data)
         return Response(ActorSerializer(actor_get(actor_id=actor.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -56,7 +56,7 @@ class ActorDetailApi(APIView):
         body = ActorSerializer(actor, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         values = {key: getattr(actor, key) for key in SAVED_FIELDS}
-        actor_save(actor=actor, **{**values, **body.validated_data})
+        actor_save(by=request_principal(request), actor=actor, **{**values, **body.validated_data})
         return Response(ActorSerializer(actor_get(actor_id=pk)).data)
 
     @extend_schema(responses={204: None})
@@ -74,7 +74,7 @@ class ActorActionApi(APIView):
         return f"actors/{actor_get(actor_id=self.kwargs['pk']).name}"
 
     def accepted(self, run: TaskRun) -> Response:
-        return Response(TaskRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(TaskRunSerializer(run, context={"request": self.request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ActorInvokeApi(ActorActionApi):
@@ -86,7 +86,7 @@ class ActorInvokeApi(ActorActionApi):
         body.is_valid(raise_exception=True)
         return self.accepted(actor_invoke(
             actor=actor_get(actor_id=pk), payload=body.validated_data["payload"],
-            principal=request_principal(request), idempotency_key=body.validated_data.get("idempotency_key")))
+            principal=request_principal(request), idempotency_key=idempotency_key_of(request, body.validated_data)))
 
 
 class ActorAbsorbApi(ActorActionApi):
@@ -98,4 +98,4 @@ class ActorAbsorbApi(ActorActionApi):
         body.is_valid(raise_exception=True)
         return self.accepted(actor_absorb(
             actor=actor_get(actor_id=pk), value=body.validated_data["input"],
-            principal=request_principal(request), idempotency_key=body.validated_data.get("idempotency_key")))
+            principal=request_principal(request), idempotency_key=idempotency_key_of(request, body.validated_data)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.chains.actors.models import Actor, ActorKind, ActorState
+from apps.chains.serializers import IDEMPOTENCY_KEY_MAX_LENGTH
 from apps.chains.target_serializers import TargetSerializer
 
 
@@ -30,9 +31,9 @@ class ActorSerializer(TargetSerializer):
 
 class InvokeSerializer(serializers.Serializer):
     payload = serializers.DictField(default=dict)
-    idempotency_key = serializers.CharField(required=False, max_length=200)
+    idempotency_key = serializers.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
 
 
 class AbsorbSerializer(serializers.Serializer):
     input = serializers.CharField(max_length=10_000)
-    idempotency_key = serializers.CharField(required=False, max_length=200)
+    idempotency_key = serializers.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)

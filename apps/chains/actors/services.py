@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pydantic
+from django.conf import settings
 from django.db import transaction
 
 from apps.chains.actors.absorber import AbsorberOptions, absorber_route
@@ -15,6 +16,7 @@ from apps.chains.actors.firing import actor_error, actor_fire, actor_fired
 from apps.chains.actors.kinds import actor_type
 from apps.chains.actors.models import Actor, ActorKind, ActorState
 from apps.chains.models import Chain, TaskRun
+from apps.chains.services.callers import Caller, check_run_as
 from apps.chains.services.targets import check_target, target_by_name, target_trigger
 from apps.core.errors import ApplicationError
 from apps.rbac.models import Principal
@@ -52,16 +54,26 @@ def check_actor(
     return parsed
 
 
+def check_actor_run_as(*, by: Caller, run_as: Principal | None) -> None:
+    """`check_run_as` for the principal the actor's runs will have: without `run_as`, `actors.principal`."""
+    default = settings.CONFIG["actors.principal"]
+    check_run_as(by=by, run_as=run_as or (Principal.objects.filter(name=default).first() if default else None))
+
+
 @transaction.atomic
 def actor_save(
-    *, name: str, kind: str, actor: Actor | None = None, function: Function | None = None, chain: Chain | None = None,
-    payload: dict[str, Any] | None = None, options: dict[str, Any] | None = None, run_as: Principal | None = None,
-    enabled: bool = True, description: str = "",
+    *, by: Caller, name: str, kind: str, actor: Actor | None = None, function: Function | None = None,
+    chain: Chain | None = None, payload: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
+    run_as: Principal | None = None, enabled: bool = True, description: str = "",
 ) -> Actor:
-    """Create or update an actor. An edited declared actor is marked customized: syncing leaves it be."""
+    """Create or update an actor. An edited declared actor is marked customized: syncing leaves it be.
+
+    `by` must be allowed to act as the actor's principal, changed or not (`check_actor_run_as`).
+    """
     payload = {} if payload is None else payload
     options = {} if options is None else options
     check_actor(kind=kind, function=function, chain=chain, payload=payload, options=options)
+    check_actor_run_as(by=by, run_as=run_as)
     if not name or len(name) > 150:
         raise ApplicationError("invalid", "an actor needs a name of at most 150 characters", field="name")
     same_name = Actor.objects.filter(name=name)

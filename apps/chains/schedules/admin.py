@@ -9,14 +9,17 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.chains.admin_callers import CallerAdminMixin, CallerForm
 from apps.chains.schedules.models import Schedule, ScheduleFire
 from apps.chains.schedules.services import check_schedule, schedule_save, schedule_set_enabled, schedule_timing
+from apps.chains.services.callers import check_run_as
 from apps.core.errors import ApplicationError
+from apps.rbac.authentication import request_principal
 
 FORM_FIELDS = {"timezone_name": "timezone", "cron": "cron", "interval_seconds": "interval_seconds"}
 
 
-class ScheduleForm(forms.ModelForm):
+class ScheduleForm(CallerForm):
     cron = forms.CharField(required=False, help_text='cron expression: "*/5 * * * *", "0 3 * * mon-fri", "@daily"')
     interval_seconds = forms.IntegerField(required=False, min_value=1, help_text="or: every this many seconds")
     timezone = forms.CharField(initial="UTC", help_text="IANA time zone the cron expression is read in")
@@ -40,6 +43,7 @@ class ScheduleForm(forms.ModelForm):
                            interval_seconds=data.get("interval_seconds"), timezone_name=data.get("timezone") or "UTC",
                            function=data.get("function"), chain=data.get("chain"), payload=data.get("payload", {}),
                            catch_up=data.get("catch_up") or "")
+            check_run_as(by=self.by, run_as=data.get("run_as"))
         except ApplicationError as exc:
             field = FORM_FIELDS.get(exc.field or "", exc.field)
             self.add_error(field if field in self.fields else None, exc.message)
@@ -64,7 +68,7 @@ class ScheduleFireInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(CallerAdminMixin, admin.ModelAdmin):
     form = ScheduleForm
     list_display = ["name", "timing", "target", "catch_up", "enabled", "last_tick_at"]
     list_filter = ["enabled", "catch_up"]
@@ -84,7 +88,8 @@ class ScheduleAdmin(admin.ModelAdmin):
         # The service saves the schedule and its beat entry together; the admin keeps the saved row's id.
         data = form.cleaned_data
         saved = schedule_save(
-            schedule=obj if change else None, name=data["name"], description=data.get("description", ""),
+            by=request_principal(request), schedule=obj if change else None, name=data["name"],
+            description=data.get("description", ""),
             cron=data.get("cron") or None, interval_seconds=data.get("interval_seconds"),
             timezone_name=data.get("timezone") or "UTC", function=data.get("function"), chain=data.get("chain"),
             payload=data.get("payload") or {}, catch_up=data["catch_up"], run_as=data.get("run_as"),

@@ -15,15 +15,16 @@ from apps.chains.schedules.models import Schedule, ScheduleFire
 from apps.chains.schedules.selectors import schedule_get, schedule_list
 from apps.chains.schedules.serializers import ScheduleFireSerializer, ScheduleSerializer
 from apps.chains.schedules.services import schedule_delete, schedule_save, schedule_timing
+from apps.rbac.authentication import request_principal
 
 SAVED_FIELDS = ("name", "description", "function", "chain", "payload", "catch_up", "run_as", "enabled")
 
 
-def _save(data: dict[str, Any], schedule: Schedule | None = None) -> Schedule:
+def _save(request: Request, data: dict[str, Any], schedule: Schedule | None = None) -> Schedule:
     saved: dict[str, Any] = {key: data.get(key) for key in SAVED_FIELDS}
     return schedule_save(
-        schedule=schedule, cron=data.get("cron") or None, interval_seconds=data.get("interval_seconds"),
-        timezone_name=data.get("timezone") or "UTC", **saved,
+        by=request_principal(request), schedule=schedule, cron=data.get("cron") or None,
+        interval_seconds=data.get("interval_seconds"), timezone_name=data.get("timezone") or "UTC", **saved,
     )
 
 
@@ -42,7 +43,7 @@ class ScheduleListApi(generics.ListCreateAPIView[Schedule]):
         body = ScheduleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = {"description": "", "payload": {}, "enabled": True, **body.validated_data}
-        return Response(ScheduleSerializer(_save(data)).data, status=status.HTTP_201_CREATED)
+        return Response(ScheduleSerializer(_save(request, data)).data, status=status.HTTP_201_CREATED)
 
 
 class ScheduleDetailApi(APIView):
@@ -68,7 +69,7 @@ class ScheduleDetailApi(APIView):
             current["interval_seconds"] = None
         if changes.get("interval_seconds"):
             current["cron"] = None
-        return Response(ScheduleSerializer(_save({**current, **changes}, schedule)).data)
+        return Response(ScheduleSerializer(_save(request, {**current, **changes}, schedule)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:

@@ -9,6 +9,7 @@ from typing import Any
 from apps.chains.cli import arguments_parse
 from apps.chains.schedules.models import CatchUp, Schedule
 from apps.chains.schedules.services import schedule_delete, schedule_save, schedule_set_enabled, schedule_ticks
+from apps.chains.services.callers import HOST
 from apps.chains.services.targets import target_by_name
 from apps.core.errors import ApplicationError
 
@@ -46,7 +47,7 @@ def schedule_add(options: dict[str, Any]) -> int:
     try:
         function, chain = target_by_name(*names)
         schedule = schedule_save(
-            name=options["name"], cron=None if when.isdigit() else when,
+            by=HOST, name=options["name"], cron=None if when.isdigit() else when,
             interval_seconds=int(when) if when.isdigit() else None, timezone_name=options["tz"],
             function=function, chain=chain,
             payload=arguments_parse(options["arguments"]), catch_up=options["catch_up"],

@@ -13,7 +13,9 @@ from apps.chains.expressions import ExpressionError, expression_evaluate
 from apps.chains.expressions_llm import llm_transform
 from apps.chains.models import Relationship, RunStatus, TaskRun, TransformationKind
 from apps.chains.services.limits import check_json_size
+from apps.chains.services.principals import principal_decide
 from apps.core.errors import ApplicationError
+from apps.rbac.authorization import Decision
 
 
 class FanoutLimitError(Exception):
@@ -58,16 +60,20 @@ def children_build(*, run: TaskRun, result: Any) -> list[TaskRun]:
                                f"chains.llm.max_calls_per_step is {settings.CONFIG['chains.llm.max_calls_per_step']}")
     children: list[TaskRun] = []
     for relationship in relationships:
+        # A relationship may fire for anyone's run (allow_new_chains), and its action runs as that run's
+        # principal: authorized here, for that principal, before anything is queued.
+        decision = principal_decide(name=run.principal, action="execute", resource=relationship.action.resource)
         for index, element in enumerate(elements):
             variables = {"result": element, "payload": run.payload, "index": index}
             key = f"{run.pk}:{relationship.pk}:{index}"
-            children.extend(_children_for(run, relationship, variables, key))
+            children.extend(_children_for(run, relationship, variables, key, decision))
     if len(children) > limit:
         raise FanoutLimitError(f"this step would start {len(children)} runs; chains.fanout_limit is {limit}")
     return children
 
 
-def _children_for(run: TaskRun, relationship: Relationship, variables: dict[str, Any], key: str) -> list[TaskRun]:
+def _children_for(run: TaskRun, relationship: Relationship, variables: dict[str, Any], key: str,
+                  decision: Decision) -> list[TaskRun]:
     if relationship.condition.strip():
         try:
             holds = expression_evaluate(relationship.condition, variables)
@@ -75,6 +81,11 @@ def _children_for(run: TaskRun, relationship: Relationship, variables: dict[str,
             return [_child(run, relationship, key, {}, RunStatus.FAILED, _error("condition_error", str(exc)))]
         if holds is not True:
             return [_child(run, relationship, key, {}, RunStatus.SKIPPED, None)]
+    if not decision.allowed:
+        # Before the transformation: an LLM transformation is a model call made for the refused principal.
+        message = (f"{run.principal or 'a run without a principal'} may not execute "
+                   f"{relationship.action.qualified_name}: {decision.reason}")
+        return [_child(run, relationship, key, {}, RunStatus.REFUSED, _error("permission_denied", message))]
     element = variables["result"]
     if relationship.transformation.strip():
         try:

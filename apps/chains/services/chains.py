@@ -10,6 +10,7 @@ from django.db.models import F
 from apps.chains.expressions import Environment, ExpressionError, expression_check
 from apps.chains.expressions_llm import check_llm_instruction
 from apps.chains.models import Chain, Relationship, TransformationKind
+from apps.chains.services.callers import Caller, check_caller, check_may_execute
 from apps.core.errors import ApplicationError
 from apps.runners.models import Function
 
@@ -49,6 +50,7 @@ def check_relationship(
 @transaction.atomic
 def relationship_save(
     *,
+    by: Caller,
     chain: Chain,
     trigger: Function,
     action: Function,
@@ -61,10 +63,14 @@ def relationship_save(
     active: bool = True,
     allow_new_chains: bool = False,
 ) -> Relationship:
-    """Create or update a relationship after checking it; the chain's version goes up by one."""
+    """Create or update a relationship after checking it; the chain's version goes up by one.
+
+    `by` must be allowed to execute both the trigger and the action (`check_may_execute`).
+    """
     check_relationship(
         trigger=trigger, condition=condition, transformation=transformation, transformation_kind=transformation_kind
     )
+    check_may_execute(by=by, functions=[trigger, action])
     relationship = relationship or Relationship(chain=chain)
     if relationship.pk and relationship.chain_id != chain.pk:
         raise ApplicationError("invalid", "a relationship cannot move to another chain", field="chain")
@@ -100,8 +106,15 @@ def chain_set_enabled(*, chain: Chain, enabled: bool) -> Chain:
 
 
 @transaction.atomic
-def chain_clone(*, chain: Chain, name: str) -> Chain:
-    """A copy of the chain and its relationships at version 1, disabled until someone enables it."""
+def chain_clone(*, by: Caller, chain: Chain, name: str) -> Chain:
+    """A copy of the chain and its relationships at version 1, disabled until someone enables it.
+
+    Cloning reads the source (`read` on it) and creates relationships, each checked as `relationship_save`
+    checks one.
+    """
+    check_caller(by=by, action="read", resource=f"chains/{chain.name}")
+    relationships = list(chain.relationships.select_related("trigger", "action"))
+    check_may_execute(by=by, functions=[f for r in relationships for f in (r.trigger, r.action)])
     clone = chain_create(name=name, description=chain.description, enabled=False)
     clone.cloned_from = chain
     clone.save(update_fields=["cloned_from"])
@@ -110,7 +123,7 @@ def chain_clone(*, chain: Chain, name: str) -> Chain:
         "delay_seconds", "active", "allow_new_chains",
     ]
     Relationship.objects.bulk_create(
-        Relationship(chain=clone, **{f: getattr(r, f) for f in fields}) for r in chain.relationships.all()
+        Relationship(chain=clone, **{f: getattr(r, f) for f in fields}) for r in relationships
     )
     return clone
 

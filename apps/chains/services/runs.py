@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.chains.models import FINISHED, Chain, RunStatus, TaskRun
+from apps.chains.selectors import run_for_key
 from apps.chains.services.advance import FanoutLimitError, children_build
 from apps.chains.services.chains import chain_functions
 from apps.chains.services.dispatch import run_publish_on_commit, runs_publish
@@ -51,7 +52,8 @@ def run_trigger(
 ) -> TaskRun:
     """Create a queued run of one function and publish it after commit.
 
-    An idempotency key that was used before returns the run it created instead of a new one.
+    An idempotency key that the same principal used before for the same function returns the run it
+    created instead of a new one; keys are never shared between principals or functions.
     """
     function = _function_get(function_name)
     check_functions_execute(principal=principal, functions=[function])
@@ -80,8 +82,9 @@ def _run_create(*, function: Function, chain: Chain | None, payload: dict[str, A
     if not isinstance(payload, dict):
         raise ApplicationError("invalid", "payload must be a JSON object", field="payload")
     key = idempotency_key or f"trigger:{uuid.uuid4()}"
+    name = _principal_name(principal)
     if idempotency_key is not None:
-        existing = TaskRun.objects.filter(idempotency_key=key).first()
+        existing = run_for_key(idempotency_key=key, principal=name, function=function)
         if existing is not None:
             return existing
     try:
@@ -89,12 +92,12 @@ def _run_create(*, function: Function, chain: Chain | None, payload: dict[str, A
             run = TaskRun.objects.create(
                 function=function, chain=chain, chain_version=chain.version if chain else None,
                 idempotency_key=key, payload=payload, max_attempts=function.max_attempts,
-                triggered_by=triggered_by, principal=_principal_name(principal),
+                triggered_by=triggered_by, principal=name,
             )
             run_publish_on_commit(run_id=str(run.pk))
     except IntegrityError:
         # Two requests with the same key raced; the other one's run is the answer to both.
-        return TaskRun.objects.get(idempotency_key=key)
+        return TaskRun.objects.get(idempotency_key=key, principal=name, function=function)
     return run
 
 

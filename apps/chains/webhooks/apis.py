@@ -25,6 +25,7 @@ from apps.chains.webhooks.services import (
     webhook_update,
 )
 from apps.core.errors import ApplicationError
+from apps.rbac.authentication import request_principal
 
 SAVED_FIELDS = ("name", "description", "function", "chain", "transformation", "run_as", "enabled",
                 "replay_window_seconds")
@@ -45,7 +46,7 @@ class WebhookListApi(generics.ListCreateAPIView[Webhook]):
         """201 with the webhook and its `secret`, the only time the secret is shown."""
         body = WebhookSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        webhook, secret = webhook_create(**body.validated_data)
+        webhook, secret = webhook_create(by=request_principal(request), **body.validated_data)
         return Response({**WebhookSerializer(webhook).data, "secret": secret}, status=status.HTTP_201_CREATED)
 
 
@@ -65,7 +66,7 @@ class WebhookDetailApi(APIView):
         if "secret" in body.validated_data:
             raise ApplicationError("invalid", "change the secret with rotate-secret/", field="secret")
         values = {key: getattr(webhook, key) for key in SAVED_FIELDS}
-        saved = webhook_update(webhook=webhook, **{**values, **body.validated_data})
+        saved = webhook_update(by=request_principal(request), webhook=webhook, **{**values, **body.validated_data})
         return Response(WebhookSerializer(saved).data)
 
     @extend_schema(responses={204: None})
@@ -86,7 +87,8 @@ class WebhookRotateApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         body = RotateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        secret = webhook_rotate_secret(webhook=webhook_get(webhook_id=pk), secret=body.validated_data.get("secret"))
+        secret = webhook_rotate_secret(by=request_principal(request), webhook=webhook_get(webhook_id=pk),
+                                       secret=body.validated_data.get("secret"))
         return Response({"secret": secret})
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from apps.chains.services.callers import HOST
 from apps.chains.services.targets import target_by_name
 from apps.chains.webhooks.models import Webhook
 from apps.chains.webhooks.services import webhook_create, webhook_rotate_secret, webhook_secret
@@ -42,7 +43,7 @@ def webhooks_add(options: dict[str, Any]) -> int:
     try:
         function, chain = target_by_name(*names)
         webhook, secret = webhook_create(
-            name=options["name"], transformation=options["transformation"],
+            by=HOST, name=options["name"], transformation=options["transformation"],
             function=function, chain=chain,
             run_as=principal_get(name=options["run_as"]) if options["run_as"] else None,
         )
@@ -66,7 +67,7 @@ def webhooks_rotate(options: dict[str, Any]) -> int:
     webhook = _get(options["name"])
     if webhook is None:
         return 1
-    print(f"new secret (shown once): {webhook_rotate_secret(webhook=webhook)}")
+    print(f"new secret (shown once): {webhook_rotate_secret(by=HOST, webhook=webhook)}")
     return 0
 
 

@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from apps.chains.expressions import ExpressionError, expression_compile, expression_evaluate
 from apps.chains.models import Chain, TaskRun
-from apps.chains.services.targets import check_target, target_trigger
+from apps.chains.selectors import run_for_key
+from apps.chains.services.callers import Caller, check_run_as
+from apps.chains.services.targets import check_target, target_function, target_trigger
 from apps.chains.webhooks.models import Webhook
 from apps.chains.webhooks.signatures import check_signature
 from apps.core.crypto import decrypt, encrypt
@@ -49,27 +51,33 @@ def check_webhook(*, name: str, function: Function | None, chain: Chain | None, 
 
 @transaction.atomic
 def webhook_create(
-    *, name: str, function: Function | None = None, chain: Chain | None = None, transformation: str = "",
+    *, by: Caller, name: str, function: Function | None = None, chain: Chain | None = None, transformation: str = "",
     run_as: Principal | None = None, enabled: bool = True, description: str = "",
     replay_window_seconds: int | None = None, secret: str | None = None,
 ) -> tuple[Webhook, str]:
-    """Create a webhook; returns it and its secret, which is stored only encrypted and never shown again."""
+    """Create a webhook; returns it and its secret, which is stored only encrypted and never shown again.
+
+    `by` must be allowed to act as `run_as` (`check_run_as`): whoever holds the secret starts runs as it.
+    """
     check_webhook(name=name, function=function, chain=chain, transformation=transformation)
+    check_run_as(by=by, run_as=run_as)
     if Webhook.objects.filter(name=name).exists():
         raise ApplicationError("duplicate", f"a webhook named '{name}' exists", field="name", status=409)
     webhook = Webhook.objects.create(
         name=name, function=function, chain=chain, transformation=transformation, run_as=run_as, enabled=enabled,
         description=description, replay_window_seconds=replay_window_seconds, secret_encrypted="",
     )
-    return webhook, webhook_rotate_secret(webhook=webhook, secret=secret)
+    return webhook, _secret_set(webhook, secret)
 
 
 @transaction.atomic
 def webhook_update(
-    *, webhook: Webhook, name: str, function: Function | None, chain: Chain | None, transformation: str,
+    *, by: Caller, webhook: Webhook, name: str, function: Function | None, chain: Chain | None, transformation: str,
     run_as: Principal | None, enabled: bool, description: str, replay_window_seconds: int | None,
 ) -> Webhook:
+    """Save every field; `by` must be allowed to act as `run_as`, changed or not (it decides what runs as it)."""
     check_webhook(name=name, function=function, chain=chain, transformation=transformation)
+    check_run_as(by=by, run_as=run_as)
     if Webhook.objects.filter(name=name).exclude(pk=webhook.pk).exists():
         raise ApplicationError("duplicate", f"a webhook named '{name}' exists", field="name", status=409)
     for attribute, value in {"name": name, "function": function, "chain": chain, "transformation": transformation,
@@ -85,8 +93,16 @@ def webhook_delete(*, webhook: Webhook) -> None:
     webhook.delete()
 
 
-def webhook_rotate_secret(*, webhook: Webhook, secret: str | None = None) -> str:
-    """Set a new secret (given, or 32 random bytes); the old one stops verifying at once."""
+def webhook_rotate_secret(*, by: Caller, webhook: Webhook, secret: str | None = None) -> str:
+    """Set a new secret (given, or 32 random bytes); the old one stops verifying at once.
+
+    The new secret fires the webhook with any body: `by` must be allowed to act as its `run_as`.
+    """
+    check_run_as(by=by, run_as=webhook.run_as)
+    return _secret_set(webhook, secret)
+
+
+def _secret_set(webhook: Webhook, secret: str | None) -> str:
     secret = secret or secrets.token_urlsafe(32)
     if len(secret) < MIN_SECRET_LENGTH:
         raise ApplicationError("weak_secret", f"a webhook secret has at least {MIN_SECRET_LENGTH} characters",
@@ -124,7 +140,8 @@ def webhook_receive(
         raise ApplicationError("webhook_disabled", f"webhook '{name}' is disabled", status=409)
     payload = _payload(webhook, body, headers, query)
     key = f"webhook:{webhook.pk}:{identity}"
-    replayed = TaskRun.objects.filter(idempotency_key=key).exists()
+    replayed = run_for_key(idempotency_key=key, principal=webhook.run_as.name if webhook.run_as else "",
+                           function=target_function(function=webhook.function, chain=webhook.chain)) is not None
     run = target_trigger(function=webhook.function, chain=webhook.chain, payload=payload, principal=webhook.run_as,
                          triggered_by="webhook", idempotency_key=key)
     if not replayed:

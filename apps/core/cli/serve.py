@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 import urllib.request
@@ -15,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 
+from apps.core.cli.supervisor import Child, child_start, children_alive, children_supervise
 from apps.rbac.services import admin_bootstrap
 from proxy.local_model import MODEL_ID, URL_VARIABLE, Launch, local_model_launch, local_model_running
 
@@ -120,7 +120,8 @@ def serve_beat(options: dict[str, Any]) -> int:
 def start_lite(options: dict[str, Any]) -> int:
     """Prepare the database and static files, then run web (with the proxy), worker (with beat) and actors.
 
-    The children are supervised together: when one exits, or on Ctrl-C/SIGTERM, all are stopped.
+    The children are supervised together: when one exits (named, with its exit code or signal and its last
+    lines), or on Ctrl-C/SIGTERM, all are stopped.
     """
     if settings.LEGION_MODE != "lite":
         print("legion start runs lite mode; in full mode run `legion web`, `legion proxy`, "
@@ -135,11 +136,13 @@ def start_lite(options: dict[str, Any]) -> int:
     local = local_model_launch(settings.CONFIG.values, log_path=settings.LEGION_HOME / "local-model.log")
     print(f"legion: {local.note}", flush=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **({URL_VARIABLE: local.server.url} if local.server else {})}
+    command = [sys.executable, MANAGE, "legion"]
     children = [
-        *([local.server.process] if local.server else []),
-        subprocess.Popen([sys.executable, MANAGE, "legion", "web", "--host", host, "--port", str(port)], env=env),
-        subprocess.Popen([sys.executable, MANAGE, "legion", "worker", "--beat", "--concurrency", "2"], env=env),
-        subprocess.Popen([sys.executable, MANAGE, "legion", "actors"], env=env),
+        *([Child("local model (llama-server)", local.server.process, log_path=local.server.log_path)]
+          if local.server else []),
+        child_start("web", [*command, "web", "--host", host, "--port", str(port)], env),
+        child_start("worker", [*command, "worker", "--beat", "--concurrency", "2"], env),
+        child_start("actors", [*command, "actors"], env),
     ]
     stopping = False
 
@@ -152,14 +155,12 @@ def start_lite(options: dict[str, Any]) -> int:
     base = f"http://{host}:{port}"
     if _wait_healthy(f"{base}/healthz", children, timeout=60):
         _print_banner(base, credentials, local)
-    while not stopping and all(child.poll() is None for child in children):
-        time.sleep(0.2)
-    return _stop_all(children)
+    return children_supervise(children, stopping=lambda: stopping)
 
 
-def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]], timeout: float) -> bool:
+def _wait_healthy(url: str, children: list[Child], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and all(child.poll() is None for child in children):
+    while time.monotonic() < deadline and children_alive(children):
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -169,13 +170,15 @@ def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]], timeout: fl
     return False
 
 
-def _print_banner(base: str, credentials: tuple[str, str, bool], local: Launch) -> None:
-    username, password, created = credentials
-    note = "created now" if created else "created on first start"
+def _print_banner(base: str, credentials: tuple[str, str | None], local: Launch) -> None:
+    username, password = credentials
+    # The password exists in clear only on the start that generated it; later starts cannot show it.
+    login = (f"password '{password}' (shown once: note it now)" if password
+             else "password shown on first start (`legion admin reset-password` sets a new one)")
     model = f"model '{MODEL_ID}' (or 'auto'), served by {local.url}" if local.url else "absent (see above)"
     print(
         f"\nLegion is up (lite mode, data in {settings.LEGION_HOME})\n"
-        f"  web + admin   {base}/admin/   user '{username}', password '{password}' ({note})\n"
+        f"  web + admin   {base}/admin/   user '{username}', {login}\n"
         f"  REST API      {base}/api/v1/   docs {base}/api/v1/docs/\n"
         f"  LLM proxy     {base}/v1   (OpenAI and Anthropic base URL)\n"
         f"  local tier    {model}\n"
@@ -183,19 +186,3 @@ def _print_banner(base: str, credentials: tuple[str, str, bool], local: Launch) 
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
-
-
-def _stop_all(children: list[subprocess.Popen[bytes]]) -> int:
-    codes = [child.poll() for child in children]
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for child in children:
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-    failed = [code for code in codes if code not in (None, 0)]
-    return failed[0] if failed else 0
-

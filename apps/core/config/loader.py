@@ -19,6 +19,7 @@ from apps.core.config.secrets import (
     chain_resolve,
     reference_parse,
 )
+from apps.core.masking import MASK, credentials_mask
 
 
 class ConfigurationError(Exception):
@@ -48,11 +49,12 @@ class Config:
         return Path(self.values["home"])
 
     def describe(self) -> list[tuple[str, str, str]]:
-        """(key, shown value, source) for every setting, secrets masked."""
+        """(key, shown value, source) for every setting, secrets masked: settings the schema marks secret wholly,
+        the others wherever a credential sits inside them (a provider's `api_key` or `Authorization` header)."""
         rows = []
         for setting in SETTINGS:
-            value = self.values.get(setting.key)
-            shown = "(set)" if setting.secret and value else json.dumps(value)
+            masked = credentials_mask(self.values.get(setting.key), schema={"writeOnly": setting.secret})
+            shown = masked if masked == MASK else json.dumps(masked)
             rows.append((setting.key, shown, self.sources.get(setting.key, "default")))
         return rows
 

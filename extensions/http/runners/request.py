@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from apps.runners.definitions import PermanentError, RunContext, runner_function
+from apps.runners.definitions import PermanentError, RunContext, Sensitive, runner_function
 from apps.runners.extension_settings import extension_settings
 from extensions.http.client import HttpResponse, Limits, Outgoing, check_status, exchange
 from extensions.http.guard import run_principal
@@ -18,6 +18,8 @@ Url = Annotated[str, Field(min_length=1, max_length=8192)]
 Seconds = Annotated[float, Field(gt=0, le=3600)]
 Bytes = Annotated[int, Field(gt=0)]
 Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# Request headers carry credentials (Authorization, API keys, cookies): masked for readers without read_content.
+Headers = Annotated[dict[str, str] | None, Sensitive]
 
 
 @runner_function(idempotent=True, risk_tier="standard", trigger_words=("get", "fetch", "download"),
@@ -25,7 +27,7 @@ Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 def get(
     url: Url,
     ctx: RunContext,
-    headers: dict[str, str] | None = None,
+    headers: Headers = None,
     params: dict[str, str] | None = None,
     timeout_seconds: Seconds | None = None,
     max_bytes: Bytes | None = None,
@@ -46,7 +48,7 @@ def send(
     method: Method,
     url: Url,
     ctx: RunContext,
-    headers: dict[str, str] | None = None,
+    headers: Headers = None,
     params: dict[str, str] | None = None,
     json_body: Any = None,
     body: str | None = None,

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.chains.models import Chain, RunStatus, TaskRun
+from apps.chains.services.callers import HOST
 from apps.chains.services.chains import relationship_save
 from apps.chains.services.runs import run_execute
 from apps.runners.models import Function
@@ -65,17 +66,24 @@ def function(name: str) -> Function:
 
 
 def run_create(name: str, payload: dict[str, Any], *, chain: Chain | None = None) -> TaskRun:
-    """A queued run as `run_trigger` makes it, minus authorization and publishing."""
+    """A queued run as `run_trigger` makes it, minus authorization and publishing, for a principal that may
+    execute every function (its children are authorized for it)."""
     fn = function(name)
     return TaskRun.objects.create(
         function=fn, chain=chain, chain_version=chain.version if chain else None,
         idempotency_key=f"test:{uuid.uuid4()}", payload=payload, max_attempts=fn.max_attempts,
-        triggered_by="test",
+        triggered_by="test", principal=_runner().name,
     )
 
 
+def _runner() -> Any:
+    from apps.rbac.models import Principal
+
+    return Principal.objects.filter(name="runner").first() or principal_with("runner", "operator")
+
+
 def link(chain: Chain, trigger: str, action: str, **options: Any) -> Any:
-    return relationship_save(chain=chain, trigger=function(trigger), action=function(action), **options)
+    return relationship_save(by=HOST, chain=chain, trigger=function(trigger), action=function(action), **options)
 
 
 def drive(*, limit: int = 200, ignore_delays: bool = True) -> list[str]:

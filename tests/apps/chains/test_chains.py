@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from apps.chains.models import Chain, RunStatus, TaskRun
+from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_clone, chain_create, chain_entry_function, chain_set_enabled
 from apps.chains.services.runs import run_execute
 from apps.core.errors import ApplicationError
@@ -131,6 +132,6 @@ def test_every_relationship_change_bumps_the_version_and_a_clone_copies_them(cha
     chain.refresh_from_db()
     assert chain.version == 3
     assert chain_entry_function(chain=chain).qualified_name == "core.basic.log"
-    clone = chain_clone(chain=chain, name="greetings-2")
+    clone = chain_clone(by=HOST, chain=chain, name="greetings-2")
     assert (clone.version, clone.enabled, clone.cloned_from_id) == (1, False, chain.pk)
     assert sorted(r.transformation for r in clone.relationships.all()) == ['{"data": {}}', '{"seconds": 0}']

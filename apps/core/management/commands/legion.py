@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "apps.core.cli.doctor",
     "apps.core.cli.config",
     "apps.core.cli.migrate",
+    "apps.core.cli.admin",
     "apps.rbac.cli",
     "apps.runners.cli",
     "apps.chains.cli",

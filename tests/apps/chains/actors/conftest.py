@@ -12,6 +12,7 @@ from apps.chains.actors.base import ActorSnapshot
 from apps.chains.actors.kinds import actor_type
 from apps.chains.actors.models import Actor
 from apps.chains.actors.services import actor_save, actor_snapshot
+from apps.chains.services.callers import HOST
 from tests.apps.chains.conftest import function
 
 
@@ -24,7 +25,7 @@ def make_actor(registry: None, operator: Any) -> Callable[..., Actor]:
                                   "run_as": operator, **values}
         if isinstance(fields["function"], str):
             fields["function"] = function(fields["function"])
-        return actor_save(name=name or f"{kind}-actor", kind=kind, **fields)
+        return actor_save(by=HOST, name=name or f"{kind}-actor", kind=kind, **fields)
 
     return make
 

@@ -10,6 +10,7 @@ import pytest
 from apps.chains.actors.models import Actor
 from apps.chains.actors.services import actor_save
 from apps.chains.models import TaskRun
+from apps.chains.services.callers import HOST
 from tests.apps.chains.conftest import function
 from tests.apps.chains.test_cli import legion
 
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry")]
 
 
 def test_actors_list_and_invoke(operator: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    actor_save(name="ping", kind="nothing", function=function("core.basic.log"), payload={"message": "ping"})
+    actor_save(by=HOST, name="ping", kind="nothing", function=function("core.basic.log"), payload={"message": "ping"})
     assert legion("actors", "list") == 0
     assert "ping" in capsys.readouterr().out
     assert legion("actors", "invoke", "ping", "level=debug", "--as", "ops") == 0

@@ -11,6 +11,7 @@ from apps.chains.actors.models import Actor
 from apps.chains.actors.poll import result_changed
 from apps.chains.actors.services import actor_absorb, actor_invoke, actor_save
 from apps.chains.models import TaskRun
+from apps.chains.services.callers import HOST
 from apps.core.errors import ApplicationError
 from tests.apps.chains.conftest import drive, function
 
@@ -75,7 +76,7 @@ def test_a_bad_actor_is_refused_naming_the_field(
 ) -> None:
     fields = {"function": function("core.basic.log"), **values}
     with pytest.raises(ApplicationError) as caught:
-        actor_save(name="bad", kind=kind, **fields)
+        actor_save(by=HOST, name="bad", kind=kind, **fields)
     assert (caught.value.code, caught.value.field) == (code, field)
     assert not Actor.objects.exists()
 

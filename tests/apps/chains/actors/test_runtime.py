@@ -12,6 +12,7 @@ from apps.chains.actors.models import Actor, ActorState
 from apps.chains.actors.runtime import ActorRuntime
 from apps.chains.actors.services import actor_save, actor_set_enabled
 from apps.chains.models import TaskRun
+from apps.chains.services.callers import HOST
 from tests.apps.chains.processes import LegionProcess
 from tests.apps.chains.test_reliability import wait_until
 
@@ -35,7 +36,7 @@ def test_the_runtime_follows_the_database(
     first = runtime.running[every.pk].thread
     assert ActorState.objects.get(actor=every).node == runtime.node
 
-    actor_save(actor=every, name=every.name, kind="every", function=every.function, payload=every.payload,
+    actor_save(by=HOST, actor=every, name=every.name, kind="every", function=every.function, payload=every.payload,
                options={"interval_seconds": 10}, run_as=every.run_as)
     runtime.reconcile()
     assert runtime.running[every.pk].thread is not first  # changed: restarted with the new options

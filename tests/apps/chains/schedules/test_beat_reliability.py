@@ -19,6 +19,7 @@ from kombu import Connection
 from apps.chains.leases.redis_lease import KEY_PREFIX
 from apps.chains.schedules.models import FireStatus, ScheduleFire
 from apps.chains.schedules.services import schedule_save
+from apps.chains.services.callers import HOST
 from tests.apps.chains.conftest import function
 from tests.apps.chains.processes import LegionProcess
 
@@ -71,9 +72,9 @@ def test_two_beats_send_each_tick_once_and_the_standby_takes_over_within_the_lea
     beats: list[LegionProcess], operator: Any
 ) -> None:
     log = function("core.basic.log")
-    every_second = schedule_save(name="every-second", interval_seconds=1, function=log,
+    every_second = schedule_save(by=HOST, name="every-second", interval_seconds=1, function=log,
                                  payload={"message": "1s"}, run_as=operator, catch_up="all")
-    every_two = schedule_save(name="every-two", interval_seconds=2, function=log, payload={"message": "2s"},
+    every_two = schedule_save(by=HOST, name="every-two", interval_seconds=2, function=log, payload={"message": "2s"},
                               run_as=operator, catch_up="all")
 
     first = start_beat(beats)

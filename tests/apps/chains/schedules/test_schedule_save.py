@@ -10,6 +10,7 @@ from django_celery_beat.models import PeriodicTask
 
 from apps.chains.schedules.models import Schedule
 from apps.chains.schedules.services import FIRE_TASK, schedule_delete, schedule_save, schedule_set_enabled
+from apps.chains.services.callers import HOST
 from apps.core.errors import ApplicationError
 from tests.apps.chains.conftest import function
 from tests.apps.chains.schedules.conftest import T0
@@ -41,7 +42,7 @@ def test_a_bad_schedule_is_refused_naming_the_field(
 ) -> None:
     values: dict[str, Any] = {"interval_seconds": 60, "function": function("core.basic.log"), **changes}
     with pytest.raises(ApplicationError) as caught:
-        schedule_save(name="bad", **values)
+        schedule_save(by=HOST, name="bad", **values)
     assert (caught.value.code, caught.value.field) == (code, field)
     assert not PeriodicTask.objects.filter(name="legion:bad").exists()
 
@@ -49,7 +50,8 @@ def test_a_bad_schedule_is_refused_naming_the_field(
 def test_a_new_timing_counts_from_now_and_does_not_catch_up(make_schedule: Callable[..., Schedule]) -> None:
     schedule = make_schedule()
     assert schedule.last_tick_at == T0
-    saved = schedule_save(schedule=schedule, name=schedule.name, cron="*/5 * * * *", function=schedule.function,
+    saved = schedule_save(by=HOST, schedule=schedule, name=schedule.name, cron="*/5 * * * *",
+                          function=schedule.function,
                           payload=schedule.payload, run_as=schedule.run_as)
     assert saved.last_tick_at is not None and saved.last_tick_at > T0
     assert saved.periodic_task.interval is None and saved.periodic_task.crontab is not None

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from apps.chains.services.callers import HOST
 from apps.chains.webhooks.models import Webhook
 from apps.chains.webhooks.services import webhook_create
 from tests.apps.chains.conftest import api_for, function, principal_with
@@ -21,6 +22,6 @@ def admin_api(registry: None) -> Any:
 def make_webhook(registry: None, operator: Any) -> Callable[..., tuple[Webhook, str]]:
     def make(name: str = "deploys", **values: Any) -> tuple[Webhook, str]:
         fields: dict[str, Any] = {"function": function("core.basic.log"), "run_as": operator, **values}
-        return webhook_create(name=name, **fields)
+        return webhook_create(by=HOST, name=name, **fields)
 
     return make

@@ -11,6 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.chains.models import TaskRun
+from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create
 from apps.chains.webhooks.models import Webhook
 from apps.chains.webhooks.services import webhook_rotate_secret
@@ -105,7 +106,7 @@ def test_a_request_signed_outside_the_replay_window_is_refused(
 
 def test_a_rotated_secret_stops_the_old_one_at_once(make_webhook: Callable[..., tuple[Webhook, str]]) -> None:
     webhook, old = make_webhook()
-    new = webhook_rotate_secret(webhook=webhook)
+    new = webhook_rotate_secret(by=HOST, webhook=webhook)
     assert post("deploys", *signed(old, {"message": "x"})).json()["error"]["code"] == "invalid_signature"
     assert post("deploys", *signed(new, {"message": "x"})).status_code == 202
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -26,6 +27,7 @@ class Lite:
     password: str
     process: subprocess.Popen[str]
     env: dict[str, str]
+    home: Path
 
 
 def read_banner(process: subprocess.Popen[str], timeout: float) -> str:
@@ -57,7 +59,7 @@ def lite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lite]:
         banner = read_banner(process, timeout=120)
         match = re.search(r"user '(?P<user>[^']+)', password '(?P<password>[^']+)'", banner)
         assert match, banner
-        yield Lite(f"http://127.0.0.1:{port}", match["user"], match["password"], process, env)
+        yield Lite(f"http://127.0.0.1:{port}", match["user"], match["password"], process, env, home)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -91,6 +93,7 @@ def test_the_lite_worker_runs_a_task_through_the_filesystem_broker(lite: Lite) -
 LITE_CHAIN = """
 import json, time
 from apps.chains.models import Chain, TaskRun
+from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create, relationship_save
 from apps.chains.services.runs import chain_trigger
 from apps.rbac.authorization import principal_for_user
@@ -99,7 +102,7 @@ from django.contrib.auth import get_user_model
 
 echo, log = (Function.objects.get(qualified_name=name) for name in ("core.basic.echo", "core.basic.log"))
 chain = chain_create(name="lite-chain")
-relationship_save(chain=chain, trigger=echo, action=log, condition="result.level == 'info'",
+relationship_save(by=HOST, chain=chain, trigger=echo, action=log, condition="result.level == 'info'",
                   transformation='{"message": "hello " + result.who, "level": result.level}')
 admin = principal_for_user(get_user_model().objects.get(username="%s"))
 root = chain_trigger(chain=Chain.objects.get(pk=chain.pk), payload={"data": {"who": "lite", "level": "info"}},
@@ -125,25 +128,38 @@ def test_the_lite_worker_runs_a_chain_step_by_step_on_sqlite(lite: Lite) -> None
     ]
 
 
+@contextlib.contextmanager
+def admin_session(lite: Lite) -> Iterator[httpx.Client]:
+    """A client logged in to the admin with the printed credentials."""
+    with httpx.Client(base_url=lite.base, timeout=30, follow_redirects=True) as client:
+        client.get("/admin/login/")
+        client.post("/admin/login/?next=/admin/", headers={"Referer": f"{lite.base}/admin/login/"}, data={
+            "username": lite.username, "password": lite.password, "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+        yield client
+
+
 def test_admin_accepts_the_printed_credentials(lite: Lite) -> None:
-    with httpx.Client(base_url=lite.base, timeout=10, follow_redirects=True) as client:
-        login = client.get("/admin/login/")
-        token = client.cookies["csrftoken"]
-        response = client.post(
-            "/admin/login/?next=/admin/",
-            data={"username": lite.username, "password": lite.password, "csrfmiddlewaretoken": token},
-            headers={"Referer": f"{lite.base}/admin/login/"},
-        )
-    assert login.status_code == 200
+    with admin_session(lite) as session:
+        response = session.get("/admin/")
     assert response.status_code == 200
     assert str(response.url).endswith("/admin/")
     assert "Site administration" in response.text
 
 
+def test_the_printed_password_is_kept_nowhere_in_plain_text(lite: Lite) -> None:
+    # The SQLite file holds only Django's hash of it; the secrets, logs and broker folders hold nothing of it.
+    files = [path for path in lite.home.rglob("*") if path.is_file() and path.stat().st_size < 64 * 1024 * 1024]
+    assert files and not [path for path in files if lite.password.encode() in path.read_bytes()]
+    assert not (lite.home / "secrets" / "admin_password").exists()
+
+
 def test_api_root_and_openapi_schema_load(lite: Lite) -> None:
     root = httpx.get(f"{lite.base}/api/v1/", timeout=10)
-    schema = httpx.get(f"{lite.base}/api/v1/schema/", params={"format": "json"}, timeout=30)
-    docs = httpx.get(f"{lite.base}/api/v1/docs/", timeout=10)
+    anonymous = httpx.get(f"{lite.base}/api/v1/schema/", params={"format": "json"}, timeout=30)
+    with admin_session(lite) as session:
+        schema = session.get("/api/v1/schema/", params={"format": "json"})
+        docs = session.get("/api/v1/docs/")
+    assert anonymous.status_code == 401
     assert root.status_code == 200 and {"schema", "docs", "rbac", "runners", "chains", "proxy"} <= set(root.json())
     assert root.json()["chains"]["runs"].endswith("/api/v1/chains/runs/")
     assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")

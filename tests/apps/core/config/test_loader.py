@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,18 @@ def test_describe_masks_secrets(full_environ: dict[str, str]) -> None:
     assert rows["secret_key"] == "(set)"
     assert rows["database.url"] == "(set)"
     assert rows["web.port"] == "8000"
+
+
+def test_describe_masks_credentials_nested_in_settings_not_marked_secret(environ: dict[str, str]) -> None:
+    environ["LEGION_PROXY_PROVIDERS"] = json.dumps([{
+        "name": "corp", "kind": "openai_compatible", "base_url": "https://llm.example/v1", "api_key": "sk-literal-1",
+        "headers": {"Authorization": "Bearer hdr-secret-2", "x-api-key": "hdr-secret-3", "X-Team": "blue"},
+        "models": [{"id": "m", "max_output": 64}],
+    }])
+    environ["LEGION_CHAINS_LLM_URL"] = "https://bot:url-secret-4@proxy.example/v1"
+
+    shown = "\n".join(shown for _, shown, _ in config_load(environ).describe())
+
+    for secret in ("sk-literal-1", "hdr-secret-2", "hdr-secret-3", "url-secret-4"):
+        assert secret not in shown
+    assert '"X-Team": "blue"' in shown and '"max_output": 64' in shown and "bot:(set)@proxy.example" in shown
