@@ -69,3 +69,14 @@ def test_deactivating_the_anonymous_principal_turns_anonymous_access_off(anonymo
     time.sleep(VERSION_POLL_SECONDS + 0.3)
 
     assert chat(anonymous_allowed, {}).status_code == 403
+
+
+def test_the_status_page_asks_the_anonymous_principals_policies_too(anonymous_allowed: Stack) -> None:
+    refused = httpx.get(f"{anonymous_allowed.url}/v1/legion/status", timeout=10)
+    policy_attach(principal=anonymous(), policy=Policy.objects.get(name="observer"))
+    time.sleep(VERSION_POLL_SECONDS + 0.3)
+
+    allowed = httpx.get(f"{anonymous_allowed.url}/v1/legion/status", timeout=10)
+
+    assert refused.status_code == 403 and allowed.status_code == 200
+    assert "base_url" not in allowed.text  # reading is not managing
