@@ -9,7 +9,6 @@ LEGION_HOME (`settings.RBAC_VERSION_FILE`) that every process on the machine rea
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ def _version_write() -> None:
         cache.set(RBAC_VERSION_KEY, version, timeout=None)
         return
     # Write then rename: a reader sees the old version or the new one, never half of one.
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f"{path.name}.{version}.tmp")  # unique: threads of one process bump too
     temporary.write_text(version)
     temporary.replace(path)
 
