@@ -284,15 +284,13 @@ class UnknownPathConsumer(ProxyConsumer):
 class StatusConsumer(ProxyConsumer):
     """`GET /v1/legion/status`: every provider instance with its tier, models and breaker state.
 
-    Like `/api/v1/proxy/status/`, it needs a key whose principal may `read` `proxy/providers`; where providers
-    live (`base_url`) is shown only to those who may `manage` them.
+    Like `/api/v1/proxy/status/`, it needs a caller whose principal may `read` `proxy/providers` (the built-in
+    `anonymous` policy does not); where providers live (`base_url`) is shown only to those who may `manage` them.
     """
 
     method = "GET"
 
     async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
-        if caller.key_id is None or caller.policies is None:
-            raise ProxyError(ErrorKind.UNAUTHORIZED, "the proxy's status needs a Legion API key")
         if not policies_evaluate(caller.policies, "read", STATUS_RESOURCE).allowed:
             raise ProxyError(ErrorKind.FORBIDDEN, f"the proxy's status needs 'read' on {STATUS_RESOURCE}")
         addresses = policies_evaluate(caller.policies, "manage", STATUS_RESOURCE).allowed

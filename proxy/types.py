@@ -334,15 +334,14 @@ ClientEvent = Started | TextDelta | ThinkingDelta | ToolCall | KeepAlive | Finis
 class Caller:
     """Who is calling, as proxy/auth.py established it, with the RBAC policies routing must honour.
 
-    `policies` None is lite mode's anonymous caller, whom RBAC does not govern.
+    Every caller is governed by its policies: an anonymous caller by those of the `anonymous` principal,
+    and a caller with none may use nothing.
     """
 
     key_id: str | None = None
     principal: str | None = None
-    policies: tuple[PolicyData, ...] | None = None
+    policies: tuple[PolicyData, ...] = ()
 
     def may_use(self, *, tier: str, provider: str, model: str) -> bool:
         """RBAC's `execute` on `models/<tier>/<provider>/<model>`: a policy can bar a tier, a provider or a model."""
-        if self.policies is None:
-            return True
         return policies_evaluate(self.policies, "execute", f"models/{tier}/{provider}/{model}").allowed

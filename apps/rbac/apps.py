@@ -36,15 +36,18 @@ class RbacConfig(AppConfig):
 
 
 def builtin_policies_after_migrate(sender: AppConfig, apps: Any = None, **kwargs: Any) -> None:
-    """Restore the built-in policies after every migrate (and after test flushes, which empty them).
+    """Restore the built-in policies and the anonymous principal after every migrate (and after test
+    flushes, which empty them).
 
     Skipped when the migration state has no Policy model yet, e.g. after `migrate rbac zero`.
     """
-    from apps.rbac.builtin import builtin_policies_write
+    from apps.rbac.builtin import builtin_policies_write, builtin_principals_write
 
     registry = apps if apps is not None else global_apps
     try:
         policy_model = registry.get_model("rbac", "Policy")
+        principal_model = registry.get_model("rbac", "Principal")
     except LookupError:
         return
     builtin_policies_write(policy_model)
+    builtin_principals_write(principal_model, policy_model)

@@ -1,4 +1,5 @@
-"""The built-in policies (admin, operator, worker, observer) and the idempotent write that installs them.
+"""The built-in policies (admin, operator, worker, observer, anonymous), the built-in `anonymous` principal,
+and the idempotent writes that install them.
 
 Pure data plus one function over a model class, so the data migration (historical model) and
 `policy_builtin_ensure()` (post-migrate, current model) share it. `docs/rbac.md` spells out each role;
@@ -16,6 +17,7 @@ ADMIN = "admin"
 OPERATOR = "operator"
 WORKER = "worker"
 OBSERVER = "observer"
+ANONYMOUS = "anonymous"  # both the principal callers without a key act as, and its initial policy
 
 Rule = tuple[str, tuple[str, ...]]
 _READ = ("read", "list")
@@ -75,6 +77,11 @@ BUILTIN_POLICIES: tuple[BuiltinPolicy, ...] = (
         # Deny wins across every policy a principal holds: attach observer only where these should hold.
         deny=(("rbac/api-keys*", ()), ("system/secrets*", ())),
     ),
+    BuiltinPolicy(
+        ANONYMOUS,
+        "What callers without a key may do where anonymous access is on (lite mode's proxy): use every model.",
+        rules=(("models*", ("execute",)),),
+    ),
 )
 BUILTIN_NAMES = frozenset(policy.name for policy in BUILTIN_POLICIES)
 
@@ -98,3 +105,18 @@ def builtin_policies_write(policy_model: Any) -> list[str]:
             continue
         written.append(spec.name)
     return written
+
+
+def builtin_principals_write(principal_model: Any, policy_model: Any) -> list[str]:
+    """Create the `anonymous` principal, holding the `anonymous` policy, when it is missing.
+
+    Only created, never corrected: which policies it holds and whether it is active are the
+    administrators' to change (deactivating it refuses every anonymous request).
+    """
+    if principal_model.objects.filter(name=ANONYMOUS).exists():
+        return []
+    principal = principal_model.objects.create(
+        name=ANONYMOUS, kind="service",
+        description="Who callers without a key act as, where anonymous access is on (proxy.allow_anonymous).")
+    principal.policies.set(policy_model.objects.filter(name=ANONYMOUS))
+    return [ANONYMOUS]

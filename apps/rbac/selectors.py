@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from apps.core.errors import ApplicationError
-from apps.rbac.builtin import ADMIN
+from apps.rbac.builtin import ADMIN, ANONYMOUS
 from apps.rbac.decisions import PolicyData
-from apps.rbac.models import ApiKey, Policy, Principal
+from apps.rbac.models import ApiKey, Policy, Principal, PrincipalKind
 
 VIA_DIRECT = "direct"
 VIA_SUPERUSER = "superuser"
@@ -48,6 +48,16 @@ def principal_queryset() -> QuerySet[Principal]:
 
 def api_key_queryset() -> QuerySet[ApiKey]:
     return ApiKey.objects.select_related("principal")
+
+
+def principal_anonymous() -> Principal | None:
+    """The built-in principal callers without a key act as; None only if it was removed behind the services'
+    back, and then they may do nothing."""
+    return principal_queryset().filter(name=ANONYMOUS, kind=PrincipalKind.SERVICE, user__isnull=True).first()
+
+
+def principal_is_anonymous(principal: Principal) -> bool:
+    return principal.name == ANONYMOUS and principal.kind == PrincipalKind.SERVICE and principal.user_id is None
 
 
 def principal_may_act(principal: Principal) -> bool:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from apps.rbac.globs import glob_problem
 
-ACTIONS = ("read", "create", "update", "delete", "list", "execute", "manage", "impersonate", "read_content")
+ACTIONS = ("read", "create", "update", "delete", "list", "execute", "manage", "impersonate", "read_content",
+           "grant")
 ALL_ACTIONS = "*"
 RULE_ACTIONS = (*ACTIONS, ALL_ACTIONS)
 RULE_KEYS = ("path", "actions")

@@ -32,6 +32,7 @@ class Server:
     port: int
     base: str
     log: Path
+    key: str = API_KEY  # what clients send; Legion verifies it, the others take any
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -65,7 +66,7 @@ def wait_ready(server: Server, path: str, timeout: float) -> None:
         if server.process.poll() is not None:
             break
         try:
-            request = urllib.request.Request(url, headers={"authorization": f"Bearer {API_KEY}"})
+            request = urllib.request.Request(url, headers={"authorization": f"Bearer {server.key}"})
             with urllib.request.urlopen(request, timeout=2) as response:
                 if response.status == 200:
                     return
@@ -88,9 +89,9 @@ def backend_start(workdir: Path) -> Server:
 def legion_start(workdir: Path, backend: Server) -> Server:
     """`legion proxy` (uvicorn, uvloop, httptools on proxy.asgi) with lite-mode settings in a fresh home.
 
-    Its database cannot be opened (a file in a directory that does not exist): a request whose path needed
-    the database would fail and show as an error, while background work (the admin catalog's watcher) may
-    try it and only log a warning.
+    Its SQLite database holds one service principal with the operator policy and its key, which every
+    request presents: Legion refuses a credential that is not a valid key. The key is verified once and then
+    answered from the proxy's in-process cache, so the hot path does not touch the database.
     """
     home = workdir / "legion-home"
     home.mkdir()
@@ -108,25 +109,24 @@ capabilities = ["streaming"]
 """)
     port = free_port()
     env = {"LEGION_MODE": "lite", "LEGION_HOME": str(home), "LEGION_SETTINGS_FILE": str(settings),
-           "LEGION_DATABASE_URL": f"sqlite:///{home / 'no-such-directory' / 'legion.sqlite3'}",
            "LEGION_ENV_FILE": "", "LEGION_PROXY_LOCAL_MODEL_ENABLED": "false",
            "PYTHONPATH": str(ROOT)}  # only the backend: no bundled local model beside it
-    server = _spawn("legion", [sys.executable, str(ROOT / "manage.py"), "legion", "proxy", "--host", "127.0.0.1",
-                               "--port", str(port)], env, workdir, port, "/v1")
+    legion = [sys.executable, str(ROOT / "manage.py"), "legion"]
+    for command in (["migrate"], ["rbac", "principal", "create", "bench", "--kind", "service", "--policy", "operator"]):
+        subprocess.run([*legion, *command], cwd=ROOT, env={**_BASE_ENV, **env}, check=True, capture_output=True)
+    issued = subprocess.run([*legion, "rbac", "key", "create", "bench"], cwd=ROOT, env={**_BASE_ENV, **env},
+                            check=True, capture_output=True, text=True)
+    server = _spawn("legion", [*legion, "proxy", "--host", "127.0.0.1", "--port", str(port)], env, workdir, port, "/v1")
+    server.key = issued.stdout.splitlines()[1].strip()
     wait_ready(server, "/v1/models", 60)
     return server
-
-
-def legion_database_attempts(server: Server) -> int:
-    """Log lines in which Legion's proxy reported failing to reach its (unreachable) database."""
-    return server.log.read_text(errors="replace").count("unable to open database file")
 
 
 def litellm_start(workdir: Path, backend: Server, venv: Path) -> Server:
     """LiteLLM's proxy (its own CLI, uvicorn, one worker like Legion's) with the backend as an OpenAI model.
 
-    No master key and no database, like Legion in lite mode: neither proxy authenticates, which is the
-    cheapest configuration of LiteLLM and so the conservative one for the ratios. (LiteLLM refuses to start
+    No master key and no database: LiteLLM does not authenticate, which is its cheapest configuration and so
+    the conservative one for the ratios (Legion checks a key, from its cache). (LiteLLM refuses to start
     without a master key unless told that this is deliberate.)
     """
     config = workdir / "litellm.yaml"

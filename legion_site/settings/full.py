@@ -1,5 +1,6 @@
 """Full mode: PostgreSQL with pgvector, RabbitMQ or Redis as broker, Redis for cache and channel layer."""
 
+from pathlib import Path
 from typing import Any
 
 import dj_database_url
@@ -16,6 +17,7 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
+RBAC_VERSION_FILE: Path | None = None  # RBAC's change version lives in the shared cache (apps/rbac/signals.py)
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -1,5 +1,6 @@
 """Lite mode: SQLite, Celery over kombu's filesystem transport, local-memory cache and channel layer."""
 
+from pathlib import Path
 from typing import Any
 
 import dj_database_url
@@ -16,6 +17,8 @@ DATABASES["default"]["OPTIONS"] = {
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# That cache is per process, so RBAC's change version lives in a file all of them read (apps/rbac/signals.py).
+RBAC_VERSION_FILE: Path | None = LEGION_HOME / "rbac.version"
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 BROKER_FOLDER = LEGION_HOME / "broker"

@@ -11,16 +11,20 @@ import anthropic
 import openai
 import pytest
 
+from apps.rbac.decisions import PolicyData
 from apps.rbac.keys import KeyMaterial
 from apps.rbac.models import ApiKey, Policy, Principal
 from proxy.config import Backoff, BreakerSettings, Deadlines, ModelSpec, ProviderSpec, ProxySettings
 from proxy.runtime import runtime_configure
-from proxy.types import ChatRequest, Message, TextPart, Tool
+from proxy.types import Caller, ChatRequest, Message, TextPart, Tool
 from tests.proxy.fakes.anthropic import FakeAnthropic
 from tests.proxy.fakes.ollama import FakeOllama
 from tests.proxy.fakes.openai import FakeOpenAI
 from tests.proxy.fakes.server import LoopbackServer, serving
 
+# A caller whose policies allow every model, for routing tests that are not about RBAC.
+ANY_MODEL = Caller(principal="any-model", policies=(
+    PolicyData.from_document("any-model", rules=[{"path": "models*", "actions": ["execute"]}], deny=[]),))
 FAST = Deadlines(connect=2.0, first_token=5.0, idle=5.0, total=20.0)
 WEATHER = Tool("get_weather", "Weather for a city", {"type": "object", "properties": {"city": {"type": "string"}},
                                                       "required": ["city"]})

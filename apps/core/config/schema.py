@@ -153,7 +153,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("proxy.breaker.cooldown_seconds", int, 30, "time an open breaker waits before a half-open probe"),
     Setting(
         "proxy.allow_anonymous", bool, lambda ctx: ctx.mode == "lite",
-        "serve requests that carry no Legion key (lite: a laptop's own proxy); a Legion key is always verified",
+        "serve requests that carry no credential as the `anonymous` principal (lite: a laptop's own proxy); "
+        "a credential presented must be a valid Legion key",
     ),
     Setting("proxy.auth_cache_seconds", int, 60, "how long a verified API key is trusted before it is re-read"),
     Setting("proxy.ledger.queue_size", int, 10000, "request events buffered for the ledger sink before dropping"),

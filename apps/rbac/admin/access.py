@@ -6,14 +6,18 @@ Other apps' admins can reuse `RbacAdminMixin` (set `rbac_collection`) and `admin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from apps.core.errors import ApplicationError
 from apps.rbac.authentication import request_principal
 from apps.rbac.authorization import authorize
+from apps.rbac.models import Principal
 
 
 def admin_authorized(request: HttpRequest, action: str, resource: str, *, report: bool = False) -> bool:
@@ -28,6 +32,25 @@ def admin_authorize_or_403(request: HttpRequest, action: str, resource: str) -> 
     decision = authorize(request_principal(request), action, resource)
     if not decision.allowed:
         raise PermissionDenied(f"{action} on {resource} denied: {decision.reason}")
+
+
+def admin_actor(request: HttpRequest) -> Principal:
+    """The principal an admin page acts as, passed to services as `actor` so they apply their own checks."""
+    principal = request_principal(request)
+    if principal is None:
+        raise PermissionDenied("no principal")
+    return principal
+
+
+@contextmanager
+def admin_refusals() -> Iterator[None]:
+    """A service's refusal (403: not allowed, 409: not possible) becomes the admin's 403 page naming it."""
+    try:
+        yield
+    except ApplicationError as exc:
+        if exc.status not in (403, 409):
+            raise
+        raise PermissionDenied(f"{exc.code}: {exc.message}") from exc
 
 
 class RbacAdminMixin:

@@ -10,7 +10,13 @@ from django.db.models import ForeignKey, QuerySet
 from django.http import HttpRequest
 
 from apps.core.errors import ApplicationError
-from apps.rbac.admin.access import RbacAdminMixin, admin_authorize_or_403, admin_authorized
+from apps.rbac.admin.access import (
+    RbacAdminMixin,
+    admin_actor,
+    admin_authorize_or_403,
+    admin_authorized,
+    admin_refusals,
+)
 from apps.rbac.models import ApiKey, Principal, PrincipalKind
 from apps.rbac.services import api_key_create, api_key_create_check, api_key_revoke
 
@@ -75,7 +81,9 @@ class ApiKeyAdmin(RbacAdminMixin, admin.ModelAdmin):
         if change:
             return
         admin_authorize_or_403(request, "create", self.rbac_resource(obj))
-        api_key, raw_key = api_key_create(principal=obj.principal, name=obj.name, expires_at=obj.expires_at)
+        with admin_refusals():
+            api_key, raw_key = api_key_create(principal=obj.principal, name=obj.name, expires_at=obj.expires_at,
+                                              actor=admin_actor(request))
         obj.pk = api_key.pk
         obj.refresh_from_db()
         messages.warning(request, f"API key for {obj.principal.name}: {raw_key} — copy it now; "

@@ -1,4 +1,8 @@
-"""Admin for principals: memberships and policies side by side, their API keys listed read-only."""
+"""Admin for principals: memberships and policies side by side, their API keys listed read-only.
+
+Saves and deletes go through the services, which check the policies and teams given as grants by the
+acting principal and refuse a principal deleting itself.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.core.errors import ApplicationError
-from apps.rbac.admin.access import RbacAdminMixin, admin_authorized
+from apps.rbac.admin.access import (
+    RbacAdminMixin,
+    admin_actor,
+    admin_authorize_or_403,
+    admin_authorized,
+    admin_refusals,
+)
 from apps.rbac.models import ApiKey, Principal
-from apps.rbac.services import principal_update, teams_check
+from apps.rbac.services import principal_create, principal_delete, principal_update, teams_check
 
 
 class PrincipalAdminForm(forms.ModelForm):
@@ -59,6 +69,34 @@ class PrincipalAdmin(RbacAdminMixin, admin.ModelAdmin):
         # Kind and login link are fixed at creation, as in the services.
         return ["created_at", "updated_at", *(["kind", "user"] if obj is not None else [])]
 
+    def save_model(self, request: HttpRequest, obj: Principal, form: Any, change: bool) -> None:
+        teams = list(form.cleaned_data.get("teams") or [])
+        policies = list(form.cleaned_data.get("policies") or [])
+        with admin_refusals():
+            if change:
+                # The form has already written the new values onto `obj`; the change is judged against the stored row.
+                principal_update(principal=Principal.objects.get(pk=obj.pk), name=obj.name,
+                                 description=obj.description, is_active=obj.is_active, teams=teams,
+                                 policies=policies, actor=admin_actor(request))
+            else:
+                admin_authorize_or_403(request, "create", self.rbac_resource(obj))
+                obj.pk = principal_create(name=obj.name, kind=obj.kind, user=obj.user, description=obj.description,
+                                          is_active=obj.is_active, teams=teams, policies=policies,
+                                          actor=admin_actor(request)).pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Not form.save_m2m(): teams and policies were set in save_model, where the service checks them.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request: HttpRequest, obj: Principal) -> None:
+        with admin_refusals():
+            principal_delete(principal=obj, actor=admin_actor(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Principal]) -> None:
+        for principal in queryset:
+            self.delete_model(request, principal)
+
     @admin.action(description="Activate selected principals", permissions=["change"])
     def principals_activate(self, request: HttpRequest, queryset: QuerySet[Principal]) -> None:
         self._active_set(request, queryset, active=True)
@@ -68,7 +106,7 @@ class PrincipalAdmin(RbacAdminMixin, admin.ModelAdmin):
         self._active_set(request, queryset, active=False)
 
     def _active_set(self, request: HttpRequest, queryset: QuerySet[Principal], *, active: bool) -> None:
-        changed = [principal_update(principal=p, is_active=active).name for p in queryset
+        changed = [principal_update(principal=p, is_active=active, actor=admin_actor(request)).name for p in queryset
                    if admin_authorized(request, "update", self.rbac_resource(p), report=True)]
         if changed:
             self.message_user(request, f"{'Activated' if active else 'Deactivated'}: {', '.join(changed)}")

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from apps.rbac.apis.fields import principal_field
 from apps.rbac.models import ApiKey
-from apps.rbac.permissions import RbacCollectionMixin
+from apps.rbac.permissions import RbacCollectionMixin, principal_required
 from apps.rbac.selectors import api_key_queryset
 from apps.rbac.services import api_key_create, api_key_revoke
 
@@ -58,7 +58,8 @@ class ApiKeyFilter(django_filters.FilterSet):
 
 class ApiKeyViewSet(RbacCollectionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """API keys; each is the resource `rbac/api-keys/<prefix>`. Creating one is `create` on
-    `rbac/api-keys` (its prefix does not exist yet); revoking is `delete` on the key."""
+    `rbac/api-keys` (its prefix does not exist yet), plus `impersonate` on the principal it is for unless
+    that is the caller (the service checks it); revoking is `delete` on the key."""
 
     rbac_collection = "rbac/api-keys"
     rbac_create_field = None
@@ -73,7 +74,7 @@ class ApiKeyViewSet(RbacCollectionMixin, mixins.ListModelMixin, mixins.RetrieveM
     def create(self, request: Request) -> Response:
         given = ApiKeyCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        api_key, raw_key = api_key_create(**given.validated_data)
+        api_key, raw_key = api_key_create(**given.validated_data, actor=principal_required(request))
         # The only response that ever carries the raw key (shape: ApiKeyCreatedSerializer).
         return Response({**ApiKeySerializer(api_key).data, "key": raw_key}, status=status.HTTP_201_CREATED)
 

@@ -9,7 +9,7 @@ from rest_framework import serializers, viewsets
 
 from apps.rbac.apis.fields import NameField
 from apps.rbac.models import Policy
-from apps.rbac.permissions import RbacCollectionMixin
+from apps.rbac.permissions import RbacCollectionMixin, principal_required
 from apps.rbac.services import policy_create, policy_delete, policy_update
 from apps.rbac.validation import RULE_ACTIONS, policy_document_problems
 
@@ -67,7 +67,8 @@ class PolicyViewSet(RbacCollectionMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         assert isinstance(serializer.instance, Policy)
-        serializer.instance = policy_update(policy=serializer.instance, **serializer.validated_data)
+        serializer.instance = policy_update(policy=serializer.instance, **serializer.validated_data,
+                                           actor=principal_required(self.request))
 
     def perform_destroy(self, instance: Policy) -> None:
-        policy_delete(policy=instance)
+        policy_delete(policy=instance, actor=principal_required(self.request))

@@ -10,7 +10,7 @@ from rest_framework import serializers, viewsets
 
 from apps.rbac.apis.fields import NameField, policy_field, principal_field
 from apps.rbac.models import Principal
-from apps.rbac.permissions import RbacCollectionMixin
+from apps.rbac.permissions import RbacCollectionMixin, principal_required
 from apps.rbac.selectors import principal_queryset
 from apps.rbac.services import principal_create, principal_delete, principal_update
 
@@ -62,12 +62,13 @@ class PrincipalViewSet(RbacCollectionMixin, viewsets.ModelViewSet):
     ordering = ["name"]
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = principal_create(**serializer.validated_data)
+        serializer.instance = principal_create(**serializer.validated_data, actor=principal_required(self.request))
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         changes = {k: v for k, v in serializer.validated_data.items() if k not in IMMUTABLE_FIELDS}
         assert isinstance(serializer.instance, Principal)
-        serializer.instance = principal_update(principal=serializer.instance, **changes)
+        serializer.instance = principal_update(principal=serializer.instance, **changes,
+                                              actor=principal_required(self.request))
 
     def perform_destroy(self, instance: Principal) -> None:
-        principal_delete(principal=instance)
+        principal_delete(principal=instance, actor=principal_required(self.request))

@@ -11,7 +11,8 @@ from django.utils import timezone
 from apps.core.errors import ApplicationError
 from apps.rbac.keys import key_generate, key_parse, secret_matches
 from apps.rbac.models import ApiKey, Principal, PrincipalKind
-from apps.rbac.selectors import principal_may_act
+from apps.rbac.selectors import principal_is_anonymous, principal_may_act
+from apps.rbac.services.grants import impersonate_check
 from apps.rbac.signals import rbac_version_bump
 
 # last_used_at is a hint for humans, not an audit log: writing it on every request would turn each
@@ -19,12 +20,15 @@ from apps.rbac.signals import rbac_version_bump
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def api_key_create(*, principal: Principal, name: str = "", expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+def api_key_create(*, principal: Principal, name: str = "", expires_at: datetime | None = None,
+                   actor: Principal | None = None) -> tuple[ApiKey, str]:
     """Issue a key for `principal`; returns the row and the raw key, which is never retrievable again.
 
-    Raises what `api_key_create_check` raises.
+    A key acts as its principal, so issuing one for another principal needs `impersonate` on it
+    (`permission_denied`, 403). Raises what `api_key_create_check` raises.
     """
     api_key_create_check(principal=principal, expires_at=expires_at)
+    impersonate_check(actor=actor, principal=principal)
     # A prefix collision is a 1-in-2.8e12 event per existing key; retry rather than fail.
     for _attempt in range(5):
         material = key_generate()
@@ -40,10 +44,12 @@ def api_key_create(*, principal: Principal, name: str = "", expires_at: datetime
 
 def api_key_create_check(*, principal: Principal, expires_at: datetime | None) -> None:
     """Teams hold no keys (`invalid_principal`: a key acts as one actor; give the team a service
-    account); an expiry must lie ahead (`invalid_expiry`)."""
+    account), nor does `anonymous` (it is who acts without one); an expiry must lie ahead (`invalid_expiry`)."""
     if principal.kind == PrincipalKind.TEAM:
         raise ApplicationError("invalid_principal", "teams cannot hold API keys; use a service principal",
                                field="principal")
+    if principal_is_anonymous(principal):
+        raise ApplicationError("invalid_principal", "the anonymous principal holds no API keys", field="principal")
     if expires_at is not None and expires_at <= timezone.now():
         raise ApplicationError("invalid_expiry", "expires_at must be in the future", field="expires_at")
 

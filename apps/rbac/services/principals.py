@@ -11,7 +11,9 @@ from django.db import IntegrityError, transaction
 from apps.core.errors import ApplicationError
 from apps.rbac.globs import name_is_valid
 from apps.rbac.models import Policy, Principal, PrincipalKind
+from apps.rbac.selectors import principal_is_anonymous
 from apps.rbac.services.common import name_available_check, name_unique_atomic
+from apps.rbac.services.grants import policies_change_check, self_delete_check, teams_change_check
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # the AUTH_USER_MODEL, as django-stubs resolves it
@@ -28,11 +30,13 @@ def principal_create(
     user: User | None = None,
     teams: Sequence[Principal] = (),
     policies: Sequence[Policy] = (),
+    actor: Principal | None = None,
 ) -> Principal:
     """Create a principal with its team memberships and policies in one transaction.
 
     Raises `invalid_name`, `name_taken` (409), `invalid_kind`, `invalid_user_link`, `user_taken` (409)
-    and `invalid_team` as ApplicationError.
+    and `invalid_team` as ApplicationError; `permission_denied` or `grant_exceeds_rights` (403) when
+    `actor` may not give it those policies or teams (see `services/grants.py`).
     """
     if kind not in PrincipalKind.values:
         raise ApplicationError("invalid_kind", f"kind must be one of {', '.join(PrincipalKind.values)}", field="kind")
@@ -40,6 +44,8 @@ def principal_create(
     if user is not None:
         _user_link_check(kind, user)
     teams_check(kind=kind, teams=teams)
+    policies_change_check(actor=actor, attached=policies)
+    teams_change_check(actor=actor, joined=teams)
     with name_unique_atomic(Principal, name):
         principal = Principal.objects.create(
             name=name, kind=kind, description=description, is_active=is_active, user=user,
@@ -57,12 +63,15 @@ def principal_update(
     is_active: bool | None = None,
     teams: Sequence[Principal] | None = None,
     policies: Sequence[Policy] | None = None,
+    actor: Principal | None = None,
 ) -> Principal:
     """Change what is given (None leaves a field alone). Kind and login link are fixed at creation.
 
     Renaming changes the principal's resource (`rbac/principals/<name>`); its policies and keys stay.
+    Policies and teams that change are checked as grants by `actor`, as in `principal_create`.
     """
     if name is not None and name != principal.name:
+        builtin_principal_check(principal)
         name_available_check(Principal, name, instance=principal)
         principal.name = name
     if description is not None:
@@ -71,6 +80,13 @@ def principal_update(
         principal.is_active = is_active
     if teams is not None:
         teams_check(kind=principal.kind, teams=teams, member=principal)
+        current_teams = list(principal.teams.all())
+        teams_change_check(actor=actor, joined=[t for t in teams if t not in current_teams],
+                           left=[t for t in current_teams if t not in teams])
+    if policies is not None:
+        current = list(principal.policies.all())
+        policies_change_check(actor=actor, attached=[p for p in policies if p not in current],
+                              detached=[p for p in current if p not in policies])
     with name_unique_atomic(Principal, principal.name):
         principal.save()
         if teams is not None:
@@ -80,9 +96,24 @@ def principal_update(
     return principal
 
 
-def principal_delete(*, principal: Principal) -> None:
-    """Delete a principal and its API keys; deleting a team removes its policies from its members."""
+def principal_delete(*, principal: Principal, actor: Principal | None = None) -> None:
+    """Delete a principal and its API keys; deleting a team removes its policies from its members.
+
+    Nobody deletes itself (`cannot_delete_self`, 409): it would lock its holder out mid-request, and the
+    last administrator out for good. Deleting a team lifts its deny rules, checked as detaching its policies.
+    """
+    builtin_principal_check(principal)
+    self_delete_check(actor=actor, principal=principal)
+    teams_change_check(actor=actor, left=[principal] if principal.kind == PrincipalKind.TEAM else [])
     principal.delete()
+
+
+def builtin_principal_check(principal: Principal) -> None:
+    """`anonymous` keeps its name and row (it would come back at the next migrate with its initial policy);
+    turn anonymous access off by deactivating it or detaching its policies."""
+    if principal_is_anonymous(principal):
+        raise ApplicationError("builtin_principal", f"{principal.name!r} is built in: it cannot be renamed or "
+                               "deleted; deactivate it or change its policies instead", status=409)
 
 
 def teams_check(*, kind: str, teams: Sequence[Principal], member: Principal | None = None) -> None:

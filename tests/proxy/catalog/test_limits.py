@@ -15,8 +15,7 @@ from proxy.errors import ErrorKind
 from proxy.limits import MemoryLimiter, RedisLimiter
 from proxy.router.candidates import Catalog, Lane, Pins
 from proxy.runtime import Runtime, runtime_build
-from proxy.types import Caller
-from tests.proxy.conftest import FAST, model_spec, provider_spec
+from tests.proxy.conftest import ANY_MODEL, FAST, model_spec, provider_spec
 
 pytestmark = pytest.mark.anyio
 
@@ -96,7 +95,7 @@ async def two_runtimes() -> AsyncIterator[tuple[Runtime, Runtime, Catalog]]:
 
 
 def escalation(runtime: Runtime, lanes: list[Lane]) -> Escalation:
-    ctx = RequestContext.start(runtime, caller=Caller(), pins=Pins(), endpoint="chat", dialect="openai")
+    ctx = RequestContext.start(runtime, caller=ANY_MODEL, pins=Pins(), endpoint="chat", dialect="openai")
     return Escalation(ctx, lanes)
 
 

@@ -9,7 +9,7 @@ from proxy.config import ModelSpec
 from proxy.errors import ErrorKind, ProxyError
 from proxy.router.candidates import Catalog, Pins
 from proxy.types import Caller, ChatRequest, ImagePart, Message, TextPart
-from tests.proxy.conftest import WEATHER, chat, model_spec, provider_spec
+from tests.proxy.conftest import ANY_MODEL, WEATHER, chat, model_spec, provider_spec
 
 CATALOG = Catalog(
     [
@@ -24,7 +24,7 @@ CATALOG = Catalog(
 )
 
 
-def keys(request_model: str, pins: Pins = Pins(), caller: Caller = Caller(), **fields: object) -> list[str]:
+def keys(request_model: str, pins: Pins = Pins(), caller: Caller = ANY_MODEL, **fields: object) -> list[str]:
     request = chat(model=request_model, **fields)
     return [lane.key for lane in CATALOG.chat_plan(request, pins=pins, caller=caller)]
 
@@ -46,7 +46,7 @@ def test_tools_and_images_filter_by_capability() -> None:
     assert keys("auto", tools=(WEATHER,)) == ["vllm/qwen", "gpt/mini", "claude/sonnet", "gpt/big"]
     image = ChatRequest(model="auto", messages=(
         Message("user", (TextPart("what"), ImagePart(media_type="image/png", data="AA=="))),))
-    assert [lane.key for lane in CATALOG.chat_plan(image, pins=Pins(), caller=Caller())] == [
+    assert [lane.key for lane in CATALOG.chat_plan(image, pins=Pins(), caller=ANY_MODEL)] == [
         "claude/sonnet", "gpt/big"]
 
 
@@ -106,9 +106,9 @@ def test_an_alias_naming_nothing_is_a_configuration_error() -> None:
 
 def test_an_empty_catalog_says_no_provider_is_declared_and_where_to_declare_one() -> None:
     empty = Catalog([], {})
-    for plan in (lambda: empty.chat_plan(chat(model="auto"), pins=Pins(), caller=Caller()),
-                 lambda: empty.count_plan(chat(model="gpt-4o"), pins=Pins(), caller=Caller()),
-                 lambda: empty.embed_plan("text-embed", pins=Pins(), caller=Caller())):
+    for plan in (lambda: empty.chat_plan(chat(model="auto"), pins=Pins(), caller=ANY_MODEL),
+                 lambda: empty.count_plan(chat(model="gpt-4o"), pins=Pins(), caller=ANY_MODEL),
+                 lambda: empty.embed_plan("text-embed", pins=Pins(), caller=ANY_MODEL)):
         with pytest.raises(ProxyError) as raised:
             plan()
         assert raised.value.kind is ErrorKind.NO_CANDIDATE and raised.value.param == "model"
@@ -123,7 +123,7 @@ def test_auto_with_only_embedding_models_names_each_of_them() -> None:
                                              ModelSpec(id="nomic", capabilities=frozenset({"embeddings"})),
                                              ModelSpec(id="bge", capabilities=frozenset({"embeddings"})))], {})
     with pytest.raises(ProxyError) as raised:
-        embeddings_only.chat_plan(chat(model="auto"), pins=Pins(), caller=Caller())
+        embeddings_only.chat_plan(chat(model="auto"), pins=Pins(), caller=ANY_MODEL)
     assert raised.value.kind is ErrorKind.NO_CANDIDATE and raised.value.param == "model"
     assert "ollama/nomic" in raised.value.message and "ollama/bge" in raised.value.message
 
@@ -141,7 +141,7 @@ def test_when_every_lane_is_refused_each_is_named_with_its_reason() -> None:
 
 def test_embed_plan_names_each_lane_that_serves_no_embeddings() -> None:
     with pytest.raises(ProxyError) as raised:
-        CATALOG.embed_plan("smart", pins=Pins(), caller=Caller())
+        CATALOG.embed_plan("smart", pins=Pins(), caller=ANY_MODEL)
     assert raised.value.kind is ErrorKind.NO_CANDIDATE
     assert "claude/sonnet serves no embeddings" in raised.value.message and "gpt/big" in raised.value.message
 
@@ -155,7 +155,7 @@ def test_a_forbidden_answer_names_every_barred_candidate() -> None:
 
 def test_counting_needs_no_capability_and_no_room_in_the_window() -> None:
     request = chat(model="llama", tools=(WEATHER,), system=(TextPart("x" * 8000),))
-    assert [lane.key for lane in CATALOG.count_plan(request, pins=Pins(), caller=Caller())] == [
+    assert [lane.key for lane in CATALOG.count_plan(request, pins=Pins(), caller=ANY_MODEL)] == [
         "ollama/llama", "ollama2/llama"]
 
 

@@ -64,7 +64,7 @@ def test_filter_builtins(admin_api: APIClient) -> None:
 
     names = [p["name"] for p in admin_api.get(URL, {"builtin": "true"}).json()["results"]]
 
-    assert names == ["admin", "observer", "operator", "worker"]
+    assert names == ["admin", "anonymous", "observer", "operator", "worker"]
 
 
 def test_operator_reads_policies_but_cannot_write_them(client_for: ClientFor, builtin: Builtin) -> None:
