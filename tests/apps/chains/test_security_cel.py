@@ -175,6 +175,7 @@ def test_a_hostile_webhook_transformation_leaves_healthz_answering_on_the_same_p
     base = f"http://127.0.0.1:{port}"
     try:
         web.wait_for("Uvicorn running on")
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200  # the first request pays for imports
         body, headers = _signed(secret, {"text": "x" * 200_000})
         answered: list[httpx.Response] = []
         hook = threading.Thread(target=lambda: answered.append(
@@ -190,6 +191,7 @@ def test_a_hostile_webhook_transformation_leaves_healthz_answering_on_the_same_p
         hook.join(timeout=30)
         assert answered and answered[0].status_code == 422, answered and answered[0].text
         assert "chains.cel.timeout_ms" in answered[0].json()["error"]["message"]
-        assert latencies and max(latencies) < 0.5, latencies
+        # Held by the evaluation, the process would not answer for seconds; 2 shared cores make 1 s generous.
+        assert len(latencies) >= 3 and max(latencies) < 1.0, latencies
     finally:
         web.stop()
