@@ -59,14 +59,10 @@ class Environment:
     payload: dict[str, Any]
 
 
-def expression_compile(source: str) -> cel.Program:
-    """Check the source's shape, then compile it (once per process)."""
-    return _compiled(source)[0]
-
-
 @lru_cache(maxsize=4096)
 def _compiled(source: str) -> tuple[cel.Program, frozenset[str], Shape]:
-    """Relationships are evaluated on every trigger and their sources rarely change: compile once per process."""
+    """Check the source's shape, then compile it: once per process, since relationships are evaluated on every
+    trigger and their sources rarely change."""
     shape = _shape(source)
     try:
         program = cel.compile(source)
@@ -95,10 +91,15 @@ def _shape(source: str) -> Shape:
         raise ExpressionError(exc.message, line=line, column=column) from exc
 
 
+def expression_variables(source: str) -> frozenset[str]:
+    """The variables `source` reads (after the shape check and compile): not the names its comprehensions bind."""
+    return _compiled(source)[1] - _bound_names(source)
+
+
 def expression_check(source: str, environment: Environment, *, expect: str) -> None:
     """Compile and type-check `source`; `expect` is "bool" for conditions and "object" for transformations."""
-    _, names, _ = _compiled(source)
-    unknown = set(names) - {"result", "payload", "index"} - _bound_names(source)
+    names = expression_variables(source)
+    unknown = names - {"result", "payload", "index"}
     if unknown:
         name = sorted(unknown)[0]
         line, column = _locate(source, name, member=False)

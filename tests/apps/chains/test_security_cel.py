@@ -166,6 +166,20 @@ def test_a_webhook_transformation_error_is_a_422_naming_the_transformation(opera
     assert not TaskRun.objects.exists()
 
 
+def test_a_webhook_comprehension_runs_in_an_evaluator_and_answers_422_past_its_budget(
+    operator: Any, config: Callable[[str, Any], None]
+) -> None:
+    config("chains.cel.timeout_ms", 300)
+    secret = _webhook(operator, '{"message": string(body.items.all(a, body.items.all(b, a + b >= 0)))}')
+    body, headers = _signed(secret, {"items": list(range(3000))})  # 9 million evaluations
+    extra = {f"HTTP_{key.upper().replace('-', '_')}": value for key, value in headers.items()}
+    started = time.monotonic()
+    response = APIClient().post("/api/v1/chains/hooks/deploys/", data=body, content_type="application/json", **extra)
+    assert time.monotonic() - started < 10
+    assert response.status_code == 422, response.json()
+    assert "chains.cel.timeout_ms" in response.json()["error"]["message"]
+
+
 @pytest.mark.usefixtures("transactional_db")
 def test_a_hostile_webhook_transformation_leaves_healthz_answering_on_the_same_process(operator: Any) -> None:
     # Each `+` copies what the ones before it built: 4 GB of copying from a 200 KB body, seconds of CPU.
