@@ -69,7 +69,11 @@ class _Evaluator:
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self.requests, self.answers = self.process.stdin.fileno(), self.process.stdout.fileno()
-        if self._read(1, time.monotonic() + _STARTUP_SECONDS) != _READY:
+        try:
+            ready = self._read(1, time.monotonic() + _STARTUP_SECONDS)
+        except (TimeoutError, EOFError):
+            ready = b""
+        if ready != _READY:
             self.kill()
             raise SandboxError("the CEL evaluator process did not start")
 
@@ -145,7 +149,7 @@ def sandbox_execute(source: str, variables: dict[str, Any], budget: Budget) -> A
 
     Returns the value or raises what `cel` raised (KeyError, TypeError, IndexError, …); raises SandboxError
     when the time or memory ran out, the child died, or every evaluator of this process stayed busy until
-    the deadline. Waiting for an evaluator counts against the same deadline.
+    the deadline. Waiting for a free evaluator counts against the deadline; starting a new one does not.
     """
     deadline = time.monotonic() + budget.timeout_ms / 1000
     pool = _pool_for(budget)
@@ -168,6 +172,9 @@ def sandbox_execute(source: str, variables: dict[str, Any], budget: Budget) -> A
             code = evaluator.kill()
             raise SandboxError(f"the expression's evaluation died (exit status {code}); it may need more than "
                                f"{budget.memory_mb} MB (chains.cel.memory_mb)") from exc
+        except BaseException:
+            evaluator.kill()  # a request or answer that would not (un)pickle: the pipe's state is unknown
+            raise
         with pool.lock:
             pool.idle.append(evaluator)
     finally:
