@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.chains.expressions import ExpressionError, expression_compile, expression_evaluate
+from apps.chains.expressions import ExpressionError, expression_evaluate, expression_variables
 from apps.chains.models import Chain, TaskRun
 from apps.chains.selectors import run_for_key
 from apps.chains.services.callers import Caller, check_run_as
@@ -39,10 +39,9 @@ def check_webhook(*, name: str, function: Function | None, chain: Chain | None, 
     check_target(function=function, chain=chain, payload={})
     if transformation.strip():
         try:
-            program = expression_compile(transformation)
+            unknown = expression_variables(transformation) - VARIABLES
         except ExpressionError as exc:
             raise ApplicationError("invalid_transformation", str(exc), field="transformation") from exc
-        unknown = set(program.variables()) - VARIABLES
         if unknown:
             raise ApplicationError("invalid_transformation",
                                    f"unknown variable '{sorted(unknown)[0]}' (use body, headers or query)",

@@ -126,6 +126,17 @@ SETTINGS: tuple[Setting, ...] = (
             "is published again (its claim turns a duplicate away)"),
     Setting("chains.relationships_cache_ms", int, 1000,
             "how long a worker reuses a function's relationships; edits made in other processes apply within it"),
+    # CEL (apps/chains/expressions_shape.py, expressions_sandbox.py): the parser crashes near 15,000 chained
+    # operators, and evaluation holds the GIL with no budget of its own.
+    Setting("chains.cel.max_length", int, 4096, "longest CEL condition or transformation, in characters"),
+    Setting("chains.cel.max_nesting", int, 32, "deepest nesting of brackets in a CEL expression"),
+    Setting("chains.cel.max_operators", int, 512, "most operators (member access included) in a CEL expression"),
+    Setting("chains.cel.max_comprehension_nesting", int, 2,
+            "deepest nesting of CEL comprehensions (all, exists, exists_one, map, filter)"),
+    Setting("chains.cel.timeout_ms", int, 1000,
+            "longest evaluation of a CEL expression that may be slow (it runs in a child process, killed after this)"),
+    Setting("chains.cel.memory_mb", int, 512, "address space of each CEL evaluator process"),
+    Setting("chains.cel.evaluators", int, 2, "most CEL evaluator processes each Legion process keeps"),
     Setting("runners.max_deliveries", int, 3, "deliveries of one run that die mid-task before it is dead-lettered"),
     Setting("runners.max_backoff_seconds", int, 3600, "cap on the wait before a retry"),
     # LLM proxy (proxy/): provider catalog, aliases, request limits, deadlines, breakers. See docs/proxy.md.
