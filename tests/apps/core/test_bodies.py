@@ -26,9 +26,9 @@ def test_chunks_are_counted_until_the_limit_passes() -> None:
 
 @pytest.mark.parametrize("depth", [0, 1, 63, 64, 65, 5000])
 def test_depth_is_counted_across_arrays_and_objects(depth: int) -> None:
-    mixed = "".join('{"a": [' if level % 2 else "[" for level in range(depth))
-    closing = "".join("]}" if level % 2 else "]" for level in reversed(range(depth)))
-    assert json_too_deep((mixed + closing).encode(), 64) is (depth > 64)
+    opening = "".join('{"a": ' if level % 2 else "[" for level in range(depth))
+    closing = "".join("}" if level % 2 else "]" for level in reversed(range(depth)))
+    assert json_too_deep((opening + "1" + closing).encode(), 64) is (depth > 64)
 
 
 def test_brackets_inside_strings_do_not_count() -> None:
