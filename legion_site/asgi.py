@@ -12,6 +12,7 @@ from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from legion_site.body_limit import BodyLimit  # noqa: E402
+from legion_site.key_first import KeyFirst  # noqa: E402
 from proxy.routing import proxy_urlpatterns  # noqa: E402
 
 
@@ -20,7 +21,8 @@ def http_application(*, lite: bool) -> URLRouter:
     Django's HTML 404 is never reached there. Full mode runs the proxy as its own process (`legion proxy`) so it
     scales apart from the web."""
     routes = [*proxy_urlpatterns] if lite else []
-    django_app = BodyLimit(django_asgi_app, limit=settings.CONFIG["web.max_body_bytes"])  # the proxy has its own
+    # The proxy has its own limits; Django's views get bodies bounded in size, and read only once the key is good.
+    django_app = BodyLimit(KeyFirst(django_asgi_app), limit=settings.CONFIG["web.max_body_bytes"])
     return URLRouter([*routes, re_path(r"", django_app)])  # type: ignore[arg-type]  # stubs only know views; Channels routes ASGI apps
 
 

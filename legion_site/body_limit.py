@@ -56,9 +56,15 @@ class BodyLimit:
 
 
 async def refuse(send: Send, exc: BodyTooLarge) -> None:
-    body = json.dumps(error_body("request_too_large", f"{exc} (web.max_body_bytes)")).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
+    await respond(send, 413, error_body("request_too_large", f"{exc} (web.max_body_bytes)"))
+
+
+async def respond(send: Send, status: int, payload: dict[str, Any],
+                  headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """An error envelope sent before the body was read: the connection closes, so the rest is never read."""
+    body = json.dumps(payload).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
+        (b"connection", b"close"), *(headers or []),
     ]})
     await send({"type": "http.response.body", "body": body})

@@ -15,7 +15,7 @@ from typing import Any
 
 from channels.generic.http import AsyncHttpConsumer
 
-from apps.core.bodies import BodyCounter, BodyTooLarge
+from apps.core.bodies import BodyCounter, BodyTooLarge, declares_body
 from proxy.attempts import RequestContext
 from proxy.auth import caller_authenticate
 from proxy.config import ConfigError
@@ -87,7 +87,7 @@ class ProxyConsumer(AsyncHttpConsumer):
         self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope["headers"]}
         self.dialect = self.dialect_for()
         # Until read_body has run, any body the request declares is unread (see id_headers).
-        self.body_done = self.headers.get("content-length", "0") == "0" and "transfer-encoding" not in self.headers
+        self.body_done = not declares_body(self.scope["headers"])
 
     async def read_body(self, limit: int) -> bytes:
         """The request body, refused (REQUEST_TOO_LARGE, naming the limit) by its Content-Length before a byte is

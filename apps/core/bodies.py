@@ -22,6 +22,12 @@ class BodyTooLarge(Exception):
         super().__init__(f"request body {stated}exceeds the limit of {limit} bytes")
 
 
+def declares_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Whether a request says it carries a body: a non-zero Content-Length, or a Transfer-Encoding."""
+    return any((name.lower() == b"content-length" and value.strip() not in (b"", b"0"))
+               or name.lower() == b"transfer-encoding" for name, value in headers)
+
+
 class BodyCounter:
     """Checks one request's body against `limit`: its headers once, then every chunk as it is received."""
 

@@ -45,13 +45,16 @@ def asgi_post(headers: list[tuple[bytes, bytes]], chunks: Iterator[bytes]) -> tu
     """POST to the web's ASGI app (full mode: Django alone) with a body pulled from `chunks` as the app asks;
     returns what it sent and how many chunks it pulled."""
     sent: list[dict[str, Any]] = []
-    pulled = 0
+    pulled, ended = 0, False
 
     async def receive() -> dict[str, Any]:
-        nonlocal pulled
+        nonlocal pulled, ended
+        if ended:  # a client that sent its whole body waits for the answer, as a server's receive() does
+            await asyncio.Event().wait()
         chunk = next(chunks, None)
         pulled += 1
-        return {"type": "http.request", "body": chunk or b"", "more_body": chunk is not None}
+        ended = chunk is None
+        return {"type": "http.request", "body": chunk or b"", "more_body": not ended}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
@@ -80,6 +83,26 @@ def test_an_undeclared_body_is_refused_as_soon_as_the_running_count_passes_the_l
     sent, pulled = asgi_post([(b"transfer-encoding", b"chunked")], endless())
     assert sent[0]["status"] == 413 and json.loads(sent[1]["body"])["error"]["code"] == "request_too_large"
     assert pulled == LIMIT // (1 << 20) + 1
+
+
+@pytest.mark.urls(__name__)
+def test_a_bad_api_key_is_refused_before_the_body_is_read(db: None) -> None:
+    for key in ("lgn_malformed", "lgn_abcdefgh_" + "x" * 40):
+        sent, pulled = asgi_post([(b"authorization", f"Bearer {key}".encode()), (b"content-length", b"100000")],
+                                 endless())
+        assert pulled == 0 and sent[0]["status"] == 401 and (b"connection", b"close") in sent[0]["headers"]
+        assert json.loads(sent[1]["body"])["error"]["code"] == "invalid_api_key"
+
+
+def test_a_good_api_key_reaches_the_view_with_its_body(transactional_db: None) -> None:
+    from apps.rbac.selectors import policy_get
+    from apps.rbac.services import api_key_create, principal_create
+
+    principal = principal_create(name="bodies", kind="service", policies=[policy_get(name="observer")])
+    _, key = api_key_create(principal=principal, name="bodies")
+    sent, pulled = asgi_post([(b"authorization", f"Bearer {key}".encode()), (b"content-length", b"2")],
+                             iter([b"{}"]))
+    assert pulled >= 1 and sent[0]["status"] == 404  # past the key and the body: no such webhook
 
 
 @pytest.mark.urls(__name__)
