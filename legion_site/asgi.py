@@ -11,6 +11,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from legion_site.body_limit import BodyLimit  # noqa: E402
+from legion_site.key_first import KeyFirst  # noqa: E402
 from proxy.routing import proxy_urlpatterns  # noqa: E402
 
 
@@ -19,7 +21,9 @@ def http_application(*, lite: bool) -> URLRouter:
     Django's HTML 404 is never reached there. Full mode runs the proxy as its own process (`legion proxy`) so it
     scales apart from the web."""
     routes = [*proxy_urlpatterns] if lite else []
-    return URLRouter([*routes, re_path(r"", django_asgi_app)])  # type: ignore[arg-type]  # stubs only know views; Channels routes ASGI apps
+    # The proxy has its own limits; Django's views get bodies bounded in size, and read only once the key is good.
+    django_app = BodyLimit(KeyFirst(django_asgi_app), limit=settings.CONFIG["web.max_body_bytes"])
+    return URLRouter([*routes, re_path(r"", django_app)])  # type: ignore[arg-type]  # stubs only know views; Channels routes ASGI apps
 
 
 application = ProtocolTypeRouter({"http": http_application(lite=settings.LEGION_MODE == "lite")})

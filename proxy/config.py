@@ -168,6 +168,7 @@ class ProxySettings:
     max_body_bytes: int = 16 * 1024 * 1024
     max_messages: int = 2000
     max_tools: int = 256
+    max_json_depth: int = 64
     max_attempts: int = 3
     deadlines: Deadlines = Deadlines()
     keepalive_seconds: float = 5.0
@@ -201,6 +202,7 @@ def proxy_settings_build(config: Mapping[str, Any], *, vault: VaultAccess | None
         max_body_bytes=int(config.get("proxy.max_body_bytes", 16 * 1024 * 1024)),
         max_messages=int(config.get("proxy.max_messages", 2000)),
         max_tools=int(config.get("proxy.max_tools", 256)),
+        max_json_depth=int(config.get("proxy.max_json_depth", 64)),
         max_attempts=int(config.get("proxy.max_attempts", 3)),
         deadlines=Deadlines(
             connect=config.get("proxy.deadline.connect_ms", 5000) / 1000,

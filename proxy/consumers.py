@@ -13,10 +13,9 @@ import logging
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-from channels.consumer import get_handler_name
-from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 
+from apps.core.bodies import BodyCounter, BodyTooLarge, declares_body
 from apps.rbac.decisions import policies_evaluate
 from proxy.attempts import RequestContext
 from proxy.auth import caller_authenticate
@@ -41,45 +40,47 @@ JSON = (b"content-type", b"application/json")
 STATUS_RESOURCE = "proxy/providers"  # the REST API's status and catalog use the same resource
 
 
-class ProxyConsumer(AsyncHttpConsumer):
-    """Shared plumbing: header parsing, authentication, error rendering, and no database or channel layer.
+class ClientGone(Exception):
+    """The client disconnected before its request body was complete: there is nobody left to answer."""
 
-    Channels closes stale database connections around every message and joins a channel layer per
-    consumer; the proxy uses neither, and both would cost a thread hop or a Redis round trip per request.
+
+class ProxyConsumer(AsyncHttpConsumer):
+    """Shared plumbing: header checks, authentication, bounded body reading, error rendering.
+
+    Each request is one call, not Channels' message loop: that loop gathers the whole body before `handle` sees
+    the request, and closes stale database connections and joins a channel layer around it, which the proxy does
+    not use. Here the method, the key and Content-Length are checked from the headers before anything is
+    received, then the body is read against a running count (`read_body`), so an unauthenticated, misdirected or
+    oversized body is refused unread.
     """
 
-    channel_layer_alias = "legion-proxy-none"  # not configured, so get_channel_layer() returns None
     dialect: Dialect = OPENAI
     method = "POST"
     endpoint = ""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        self.receive = receive
+        self.scope, self.receive, self.send = scope, receive, send
         self.started = False
         self.request_id = ""
-        await super().__call__(scope, receive, send)
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        handler = getattr(self, get_handler_name(message), None)
-        if handler:
-            await handler(message)
-
-    async def http_disconnect(self, message: dict[str, Any]) -> None:
-        raise StopConsumer()
-
-    async def handle(self, body: bytes) -> None:
         self.prepare()
+        with contextlib.suppress(ClientGone):
+            await self.handle()
+
+    async def handle(self) -> None:  # not Channels' handle(body): reads it itself
         try:
             if self.scope["method"] != self.method:
                 raise ProxyError(ErrorKind.INVALID_REQUEST, f"{self.scope['path']} accepts {self.method} only",
                                  status=405)
             runtime = runtime_get()
             caller = await caller_authenticate(self.headers)
+            body = await self.read_body(runtime.limits.max_body_bytes) if self.method == "POST" else b""
             await self.serve(runtime, caller, body)
         except ProxyError as error:
             await self.fail(error)
         except ConfigError as error:
             await self.fail(ProxyError(ErrorKind.UNAVAILABLE, f"the proxy is misconfigured: {error}"))
+        except ClientGone:
+            raise
         except Exception:  # the last line of defence: log it, answer in the client's dialect
             log.exception("unexpected error serving %s", self.scope["path"])
             await self.fail(ProxyError(ErrorKind.INTERNAL, "internal proxy error; the proxy log has the details"))
@@ -87,6 +88,27 @@ class ProxyConsumer(AsyncHttpConsumer):
     def prepare(self) -> None:
         self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope["headers"]}
         self.dialect = self.dialect_for()
+        # Until read_body has run, any body the request declares is unread (see id_headers).
+        self.body_done = not declares_body(self.scope["headers"])
+
+    async def read_body(self, limit: int) -> bytes:
+        """The request body, refused (REQUEST_TOO_LARGE, naming the limit) by its Content-Length before a byte is
+        received, or as soon as the running count passes `limit`; what is left of it is never read."""
+        counter = BodyCounter(limit)
+        chunks: list[bytes] = []
+        try:
+            counter.headers_check(self.scope["headers"])
+            more = True
+            while more:
+                message = await self.receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientGone()
+                chunks.append(counter.chunk(message))
+                more = message.get("more_body", False)
+        except BodyTooLarge as exc:
+            raise ProxyError(ErrorKind.REQUEST_TOO_LARGE, f"{exc} (proxy.max_body_bytes)") from None
+        self.body_done = True
+        return b"".join(chunks)
 
     def dialect_for(self) -> Dialect:
         return self.dialect
@@ -102,11 +124,15 @@ class ProxyConsumer(AsyncHttpConsumer):
 
     async def send_json(self, status: int, payload: Any, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         self.started = True
-        await self.send_response(status, json.dumps(payload).encode(),
-                                 headers=[JSON, *self.id_headers(), *(headers or [])])
+        body = json.dumps(payload).encode()
+        await self.send_response(status, body, headers=[
+            JSON, (b"content-length", str(len(body)).encode()), *self.id_headers(), *(headers or [])])
 
     def id_headers(self) -> list[tuple[bytes, bytes]]:
-        return [(b"x-request-id", self.request_id.encode())] if self.request_id else []
+        """The request id, and `connection: close` when the answer comes before the body was read (a refusal, or
+        an endpoint that reads none): the server then drops the connection instead of draining what is left."""
+        unread = [] if self.body_done else [(b"connection", b"close")]
+        return [*unread, *([(b"x-request-id", self.request_id.encode())] if self.request_id else [])]
 
     async def fail(self, error: ProxyError) -> None:
         if self.started:
@@ -275,8 +301,7 @@ class UnknownPathConsumer(ProxyConsumer):
     def dialect_for(self) -> Dialect:
         return dialect_sniffed(self.headers)
 
-    async def handle(self, body: bytes) -> None:
-        self.prepare()
+    async def handle(self) -> None:  # not Channels' handle(body): reads it itself
         await self.fail(ProxyError(ErrorKind.NOT_FOUND, f"unknown path: {self.scope['method']} {self.scope['path']}"
                                    " (docs/proxy.md lists the proxy's endpoints)"))
 

@@ -62,7 +62,7 @@ def runtime_build(settings: ProxySettings) -> Runtime:
     return Runtime(
         settings=settings, catalog=catalog, providers=providers, breakers=breakers_build(settings.breaker),
         sink=LoggingSink(queue_size=settings.ledger_queue_size),
-        limits=Limits(settings.max_body_bytes, settings.max_messages, settings.max_tools),
+        limits=Limits(settings.max_body_bytes, settings.max_messages, settings.max_tools, settings.max_json_depth),
         loop=asyncio.get_running_loop(), limiter=limiter_build(settings.limits),
     )
 

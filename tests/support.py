@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import socket
+import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+import httpx
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -52,3 +59,49 @@ def admin_login(page: Page, base_url: str, username: str = "admin", password: st
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
+
+
+def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> httpx.Response:
+    """The first answer of a starting server at `url`; fails if the process exits or `timeout` passes first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"process exited with {process.returncode}"
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What a server did with a body streamed at it: its status line's code, and how much it let in first."""
+
+    status: int
+    sent: int
+    response: bytes
+
+
+def upload_stream(port: int, head: str, *, total: int, chunked: bool, deadline: float = 60.0) -> Upload:
+    """Send `head` (a request line and headers, without the blank line), then up to `total` body bytes made as
+    they go (never held whole), until the server answers or closes; then read its answer to the end.
+
+    A server that neither reads nor answers makes a send time out: the upload fails instead of hanging.
+    """
+    block = b"x" * (1 << 20)
+    piece = f"{len(block):x}\r\n".encode() + block + b"\r\n" if chunked else block
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=deadline) as sock:
+        sock.sendall(head.encode() + b"\r\n\r\n")
+        try:
+            while sent < total and not select.select([sock], [], [], 0)[0]:
+                sock.sendall(piece)
+                sent += len(block)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # closed on us: its answer, if any, is already in our receive buffer
+        response = b""
+        with contextlib.suppress(ConnectionResetError):
+            while data := sock.recv(65536):  # a refusal closes the connection once said
+                response += data
+    status = int(response.split(b" ", 2)[1]) if response.startswith(b"HTTP/") else 0
+    return Upload(status, sent, response)

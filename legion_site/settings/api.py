@@ -8,6 +8,11 @@ REST_FRAMEWORK = {
         "apps.rbac.authentication.PrincipalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.rbac.permissions.PolicyPermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.Pagination",
     "PAGE_SIZE": CONFIG["api.page_size"],
     "DEFAULT_FILTER_BACKENDS": [

@@ -47,6 +47,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# One bound for every body the web takes (legion_site/body_limit.py refuses larger ones before Django reads
+# them): what fits is kept in memory, so no request body is ever written to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = FILE_UPLOAD_MAX_MEMORY_SIZE = CONFIG["web.max_body_bytes"]
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+
 ROOT_URLCONF = "legion_site.urls"
 ASGI_APPLICATION = "legion_site.asgi.application"
 

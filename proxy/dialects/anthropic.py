@@ -10,6 +10,7 @@ from typing import Any
 from proxy.dialects.fields import (
     Limits,
     body_decode,
+    image_part,
     messages_list,
     number_in,
     optional,
@@ -63,7 +64,7 @@ NATIVE_TOOL_FIELDS = ("strict", "defer_loading", "input_examples", "eager_input_
 EFFORT_BUDGET = {"low": 1024, "medium": 4096, "high": 16384, "max": 32768}
 ERROR_TYPE = {
     ErrorKind.UNAUTHORIZED: "authentication_error", ErrorKind.FORBIDDEN: "permission_error",
-    ErrorKind.NOT_FOUND: "not_found_error", ErrorKind.REQUEST_TOO_LARGE: "invalid_request_error",
+    ErrorKind.NOT_FOUND: "not_found_error", ErrorKind.REQUEST_TOO_LARGE: "request_too_large",
     ErrorKind.RATE_LIMITED: "rate_limit_error", ErrorKind.OVERLOADED: "overloaded_error",
     ErrorKind.EXHAUSTED: "overloaded_error", ErrorKind.TIMEOUT: "timeout_error",
 }
@@ -329,7 +330,7 @@ def _image(source: dict[str, Any], path: str, cache: Cache) -> ImagePart:
         return ImagePart(media_type=required(source, "media_type", str, path), data=required(source, "data", str, path),
                          cache=cache)
     if kind == "url":
-        return ImagePart(url=required(source, "url", str, path), cache=cache)
+        return image_part(required(source, "url", str, path), f"{path}.url", cache)
     raise invalid(f"'{path}.type' must be base64 or url", param=f"{path}.type")
 
 

@@ -11,8 +11,9 @@ from typing import Any, Literal, TypeVar
 import jsonschema  # type: ignore[import-untyped]
 import jsonschema.exceptions  # type: ignore[import-untyped]
 
-from proxy.errors import ErrorKind, ProxyError, invalid
-from proxy.types import Message, Tool, ToolChoice, ToolResultPart
+from apps.core.bodies import json_too_deep
+from proxy.errors import invalid
+from proxy.types import Cache, ImagePart, Message, Tool, ToolChoice, ToolResultPart
 
 T = TypeVar("T")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array",
@@ -29,14 +30,14 @@ class Limits:
     max_body_bytes: int = 16 * 1024 * 1024
     max_messages: int = 2000
     max_tools: int = 256
+    max_json_depth: int = 64
 
 
 def body_decode(body: bytes, limits: Limits) -> dict[str, Any]:
-    """The request body as a JSON object, or a ProxyError naming why not."""
-    if len(body) > limits.max_body_bytes:
-        raise ProxyError(
-            ErrorKind.REQUEST_TOO_LARGE, f"request body is {len(body)} bytes; the limit is {limits.max_body_bytes}",
-        )
+    """The request body as a JSON object, or a ProxyError naming why not. Its size was bounded while it was read
+    (proxy/consumers.py); its depth is bounded here, which also bounds every tool's parameter schema."""
+    if json_too_deep(body, limits.max_json_depth):
+        raise invalid(f"request body nests deeper than {limits.max_json_depth} levels (proxy.max_json_depth)")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -140,12 +141,18 @@ def stop_list(value: Any, path: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def data_url_split(url: str, path: str) -> tuple[str, str]:
-    """`data:<media>;base64,<data>` into (media type, data); anything else is a 400."""
+def image_part(url: str, path: str, cache: Cache = None) -> ImagePart:
+    """An image by https URL or inline from a base64 `data:` URL; any other scheme is a 400 naming `path`.
+
+    Providers fetch URL images themselves: a `file:`, `http:` or internal address would have them (or a local
+    model's server) read what the caller should not reach, so only https leaves the proxy.
+    """
+    if url[:8].lower() == "https://":
+        return ImagePart(url=url, cache=cache)
     header, _, data = url.partition(",")
     if not header.startswith("data:") or not header.endswith(";base64") or not data:
-        raise invalid(f"'{path}' must be an http(s) URL or a base64 data URL", param=path)
-    return header[5:-7], data
+        raise invalid(f"'{path}' must be an https URL or a base64 data URL", param=path)
+    return ImagePart(media_type=header[5:-7], data=data, cache=cache)
 
 
 def tool_result_append(messages: list[Message], result: ToolResultPart) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from proxy.dialects.fields import (
     Limits,
     body_decode,
-    data_url_split,
+    image_part,
     messages_list,
     number_in,
     optional,
@@ -34,7 +34,6 @@ from proxy.types import (
     EmbedRequest,
     EmbedResponse,
     Finished,
-    ImagePart,
     KeepAlive,
     Message,
     Native,
@@ -275,11 +274,7 @@ def _user_content(content: Any, path: str) -> tuple[Part, ...]:
             parts.append(TextPart(required(part, "text", str, where), cache))
         elif kind == "image_url":
             url = required(required(part, "image_url", dict, where), "url", str, f"{where}.image_url")
-            if url.startswith(("http://", "https://")):
-                parts.append(ImagePart(url=url, cache=cache))
-            else:
-                media_type, data = data_url_split(url, f"{where}.image_url.url")
-                parts.append(ImagePart(media_type=media_type, data=data, cache=cache))
+            parts.append(image_part(url, f"{where}.image_url.url", cache))
         else:
             raise invalid(f"'{where}.type' '{kind}' is not supported (text and image_url are)", param=f"{where}.type")
     return tuple(parts)

@@ -89,7 +89,7 @@ def test_a_body_over_the_size_limit_is_refused(stack: Stack) -> None:
     stack.configure(max_body_bytes=1000)
     big = {**ANTHROPIC_OK, "messages": [{"role": "user", "content": "x" * 2000}]}
     response = post(stack, "/v1/messages", big)
-    assert response.status_code == 400 and response.json()["error"]["code"] == "request_too_large"
+    assert response.status_code == 413 and response.json()["error"]["code"] == "request_too_large"
 
 
 def test_a_prompt_larger_than_every_window_is_refused_as_providers_word_it(stack: Stack) -> None:

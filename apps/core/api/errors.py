@@ -6,7 +6,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
@@ -14,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.bodies import BodyTooLarge
 from apps.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,9 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every error leaves as `{error: {code, message, field?}}`, never a traceback."""
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.field), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):  # a view read request.body past DATA_UPLOAD_MAX_MEMORY_SIZE
+        too_large = BodyTooLarge(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response(error_body("request_too_large", f"{too_large} (web.max_body_bytes)"), status=413)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

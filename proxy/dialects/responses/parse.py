@@ -11,7 +11,7 @@ from typing import Any
 from proxy.dialects.fields import (
     Limits,
     body_decode,
-    data_url_split,
+    image_part,
     number_in,
     optional,
     positive_int,
@@ -264,10 +264,7 @@ def _image(part: Mapping[str, Any], path: str) -> ImagePart:
     if url is None:
         raise invalid(f"'{path}.image_url' is required (Legion keeps no files, so 'file_id' cannot be resolved)",
                       param=f"{path}.image_url")
-    if url.startswith(("http://", "https://")):
-        return ImagePart(url=url)
-    media_type, data = data_url_split(url, f"{path}.image_url")
-    return ImagePart(media_type=media_type, data=data)
+    return image_part(url, f"{path}.image_url")
 
 
 def _reasoning(item: Mapping[str, Any], path: str) -> tuple[Part, ...]:

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page
 
 from proxy.local_model import MODEL_ID, local_model_find
-from tests.support import MANAGE, free_port, full_env, lite_env
+from tests.support import MANAGE, free_port, full_env, lite_env, wait_for
 
 
 @dataclass
@@ -213,17 +213,6 @@ def test_full_mode_proxy_runs_the_local_model_only_while_it_runs(test_database: 
     assert proxy.returncode == 0, "SIGTERM stops `legion proxy` cleanly, local model included"
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{match['url']}/health", timeout=2)
-
-
-def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"process exited with {process.returncode}"
-        try:
-            return httpx.get(url, timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} never answered")
 
 
 @pytest.mark.django_db(transaction=True)
