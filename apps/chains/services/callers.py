@@ -8,6 +8,7 @@ from typing import Final, Literal
 from apps.core.errors import ApplicationError
 from apps.rbac.authorization import authorize
 from apps.rbac.models import Principal
+from apps.rbac.services.grants import impersonate_check
 from apps.runners.models import Function
 from apps.runners.services import check_functions_execute
 
@@ -23,9 +24,12 @@ def check_run_as(*, by: Caller, run_as: Principal | None) -> None:
     Whoever decides what a trigger runs, or can fire it with input of their choice, acts as its
     principal: that takes `impersonate` on `rbac/principals/<name>`, except for acting as oneself.
     """
-    if run_as is None or (isinstance(by, Principal) and by.pk == run_as.pk):
+    if run_as is None or by == HOST:
         return
-    check_caller(by=by, action="impersonate", resource=f"rbac/principals/{run_as.name}", field="run_as")
+    if not isinstance(by, Principal):
+        raise ApplicationError("permission_denied", f"an anonymous caller may not act as {run_as.name}",
+                               field="run_as", status=403)
+    impersonate_check(actor=by, principal=run_as, field="run_as")
 
 
 def check_caller(*, by: Caller, action: str, resource: str, field: str | None = None) -> None:

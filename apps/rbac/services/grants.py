@@ -22,11 +22,14 @@ from apps.rbac.models import Policy, Principal
 from apps.rbac.selectors import principal_policy_data
 
 
-def impersonate_check(*, actor: Principal | None, principal: Principal) -> None:
-    """Acting as `principal` (a key for it, a run as it) needs `impersonate` on it; acting as oneself needs nothing."""
+def impersonate_check(*, actor: Principal | None, principal: Principal, field: str | None = None) -> None:
+    """Acting as `principal` (a key for it, a run as it) needs `impersonate` on it; acting as oneself needs nothing.
+
+    The one rule for every door that makes something act as a principal; `field` names the request field the
+    403 is about (`run_as` for triggers)."""
     if actor is None or actor.pk == principal.pk:
         return
-    _authorized_or_403(actor, "impersonate", f"rbac/principals/{principal.name}")
+    _authorized_or_403(actor, "impersonate", f"rbac/principals/{principal.name}", field=field)
 
 
 def policies_change_check(*, actor: Principal | None, attached: Iterable[Policy] = (),
@@ -74,10 +77,11 @@ def _data(name: str, rules: object, deny: object) -> PolicyData:
     return PolicyData.from_document(name, rules=rules, deny=deny)
 
 
-def _authorized_or_403(actor: Principal, action: str, resource: str) -> None:
+def _authorized_or_403(actor: Principal, action: str, resource: str, field: str | None = None) -> None:
     decision = authorization.authorize(actor, action, resource)
     if not decision.allowed:
-        raise ApplicationError("permission_denied", f"{action} on {resource} denied: {decision.reason}", status=403)
+        raise ApplicationError("permission_denied", f"{action} on {resource} denied: {decision.reason}",
+                               field=field, status=403)
 
 
 def _covered_or_403(actor: Principal, policy: str, *, rights: Sequence[RuleData],
