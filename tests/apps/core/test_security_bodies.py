@@ -140,6 +140,8 @@ def test_nothing_the_web_receives_is_written_to_a_temporary_file() -> None:
 def lite_web(tmp_path: Path) -> Iterator[tuple[int, psutil.Process]]:
     """`legion web` in lite mode: Django and the proxy (under /v1) in one process, as `legion start` runs it."""
     port = free_port()
+    # Migrated as `legion start` does: the proxy's anonymous caller is a principal in the database.
+    subprocess.run([*MANAGE, "migrate"], env=lite_env(tmp_path), check=True, capture_output=True, timeout=120)
     process = subprocess.Popen([*MANAGE, "web", "--port", str(port)], env=lite_env(tmp_path),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
     try:
