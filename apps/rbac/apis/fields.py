@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api.fields import SlugLookupField
 from apps.rbac.globs import name_problem
 from apps.rbac.models import Policy, Principal
 
@@ -26,8 +27,8 @@ class NameField(serializers.CharField):
 
 
 def principal_field(**kwargs: Any) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field="name", queryset=Principal.objects.all(), **kwargs)
+    return SlugLookupField(slug_field="name", queryset=Principal.objects.all(), **kwargs)
 
 
 def policy_field(**kwargs: Any) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field="name", queryset=Policy.objects.all(), **kwargs)
+    return SlugLookupField(slug_field="name", queryset=Policy.objects.all(), **kwargs)

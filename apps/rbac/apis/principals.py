@@ -8,6 +8,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from rest_framework import serializers, viewsets
 
+from apps.core.api.fields import SlugLookupField
 from apps.rbac.apis.fields import NameField, policy_field, principal_field
 from apps.rbac.models import Principal
 from apps.rbac.permissions import RbacCollectionMixin, principal_required
@@ -19,7 +20,7 @@ IMMUTABLE_FIELDS = ("kind", "user")
 
 class PrincipalSerializer(serializers.ModelSerializer):
     name = NameField()
-    user = serializers.SlugRelatedField(
+    user = SlugLookupField(
         slug_field=get_user_model().USERNAME_FIELD, queryset=get_user_model().objects.all(),
         required=False, allow_null=True, help_text="Username of the login this user principal stands for.",
     )
