@@ -1,6 +1,6 @@
 """Webhooks and schedules name their function, chain and `run_as` by name: a NUL there must be a 400 naming the
-field. Schemathesis found these as 500s (PostgreSQL text cannot hold a NUL); `TargetSerializer` belongs to the
-issue-9 `run_as` work, which should switch its fields to `apps.core.api.fields.SlugLookupField`."""
+field. Schemathesis found these as 500s (PostgreSQL text cannot hold a NUL); `TargetSerializer` names them with
+`apps.core.api.fields.SlugLookupField`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from tests.apps.chains.conftest import api_for, principal_with
 pytestmark = pytest.mark.usefixtures("registry")
 
 
-@pytest.mark.xfail(reason="issue 9: TargetSerializer (run_as branch) still uses a plain SlugRelatedField; enable "
-                          "after merging it with SlugLookupField", strict=False)
 @pytest.mark.parametrize(("url", "body", "field"), [
     ("/api/v1/chains/webhooks/", {"name": "w", "function": "core.basic.log\x00"}, "function"),
     ("/api/v1/chains/webhooks/", {"name": "w", "function": "core.basic.log", "run_as": "root\x00"}, "run_as"),
