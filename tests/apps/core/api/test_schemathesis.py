@@ -17,6 +17,7 @@ from schemathesis.config import SchemathesisConfig
 
 from apps.chains.models import Chain, TaskRun
 from apps.chains.schedules.services import schedule_delete, schedule_save
+from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create, relationship_save
 from apps.chains.webhooks.services import webhook_create, webhook_delete
 from apps.llm.services import alias_delete, alias_save, provider_delete, provider_save
@@ -68,11 +69,12 @@ def seeds(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, A
         registry_sync()
         log, echo = (Function.objects.get(qualified_name=name) for name in ("core.basic.log", "core.basic.echo"))
         chain = chain_create(name="fuzz-chain")
-        relationship = relationship_save(chain=chain, trigger=log, action=echo)
+        relationship = relationship_save(by=HOST, chain=chain, trigger=log, action=echo)
         run = TaskRun.objects.create(function=log, chain=chain, chain_version=chain.version, payload={"message": "m"},
                                      idempotency_key="fuzz:seed", triggered_by="test")
-        schedule = schedule_save(name="fuzz-schedule", interval_seconds=3600, function=log, payload={"message": "m"})
-        webhook, _ = webhook_create(name="fuzz-hook", function=log)
+        schedule = schedule_save(by=HOST, name="fuzz-schedule", interval_seconds=3600, function=log,
+                                 payload={"message": "m"})
+        webhook, _ = webhook_create(by=HOST, name="fuzz-hook", function=log)
         policy = policy_create(name="fuzz-policy", rules=[{"path": "tasks/*", "actions": ["read"]}])
         target = principal_create(name="fuzz-target", policies=[policy])
         key, _ = api_key_create(principal=target)
