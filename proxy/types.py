@@ -156,6 +156,10 @@ class ChatRequest:
     native: Native | None = None
     dropped: tuple[str, ...] = ()  # client fields the dialect left out for every provider (a hosted tool), reported
 
+    def native_for(self, family: str) -> Native | None:
+        """The client's own fields and betas when it speaks `family` (a provider of that family takes them)."""
+        return self.native if self.native is not None and self.native.family == family else None
+
     @property
     def system_text(self) -> str:
         return "\n\n".join(block.text for block in self.system if block.text)

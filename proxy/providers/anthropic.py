@@ -17,6 +17,7 @@ from proxy.types import (
     ChatResponse,
     ImagePart,
     Message,
+    Native,
     Part,
     ProviderEvent,
     StopReason,
@@ -51,20 +52,19 @@ class AnthropicProvider(HttpProvider):
         return headers
 
     def request_headers(self, request: ChatRequest) -> dict[str, str]:
-        native = request.native
-        if native is not None and native.family == "anthropic" and native.betas:
-            return {"anthropic-beta": ",".join(native.betas)}
-        return {}
+        native = request.native_for("anthropic")
+        return {"anthropic-beta": ",".join(native.betas)} if native is not None and native.betas else {}
 
     def render(self, request: ChatRequest, model: ModelSpec, *, stream: bool) -> dict[str, Any]:
         """The messages body, its keys in the provider's cache order (tools, system, messages) so that two turns
         of one conversation share their bytes up to the end of the earlier turn's messages."""
         max_tokens = min(request.max_tokens or model.max_output, model.max_output)
+        native = request.native_for("anthropic")
         payload: dict[str, Any] = {"model": model.upstream}
         if request.tools:
-            payload["tools"] = [_tool(tool, request) for tool in request.tools]
+            payload["tools"] = [_tool(tool, native) for tool in request.tools]
         system = list(request.system)
-        if request.response_format is not None and not _native(request, "output_config"):
+        if request.response_format is not None and not (native and "output_config" in native.fields):
             # Without the client's own output_config the portable equivalent of a JSON mode is an instruction.
             schema = request.response_format.schema
             system += [TextPart(JSON_INSTRUCTION), *([TextPart(f"Schema: {schema}")] if schema else [])]
@@ -72,9 +72,11 @@ class AnthropicProvider(HttpProvider):
             # A plain prompt stays a string; blocks stay blocks, so cache breakpoints keep their place.
             plain = len(system) == 1 and system[0].cache is None
             payload["system"] = system[0].text if plain else [_text_block(block) for block in system]
-        messages = request.messages if _takes_system_messages(request) else system_folded(request.messages)
-        same_family = request.native is not None and request.native.family == "anthropic"
-        payload["messages"] = messages_render(messages, native=same_family)
+        # An Anthropic client's `role: system` turns go as they came: it sent them for this API (Claude Code does,
+        # with or without its per-turn betas). Another dialect's are folded, since an Anthropic-compatible upstream
+        # (an older API version, a cloud reseller) may refuse them.
+        messages = request.messages if native is not None else system_folded(request.messages)
+        payload["messages"] = messages_render(messages, native=native is not None)
         payload["max_tokens"] = max_tokens
         if request.tools:
             choice = request.tool_choice
@@ -95,10 +97,10 @@ class AnthropicProvider(HttpProvider):
             payload.pop("temperature", None)  # thinking requires the default temperature
         if request.user:
             payload["metadata"] = {"user_id": request.user}
-        if request.native is not None and request.native.family == "anthropic":
+        if native is not None:
             # The client's own Anthropic fields win over Legion's renderings of them (adaptive thinking, effort).
-            payload.update(request.native.fields)
-            if "thinking" in request.native.fields:
+            payload.update(native.fields)
+            if "thinking" in native.fields:
                 payload.pop("temperature", None)
         return payload
 
@@ -124,21 +126,9 @@ class AnthropicProvider(HttpProvider):
         return super().classify(status, message, code)
 
 
-def _native(request: ChatRequest, key: str) -> Any:
-    native = request.native
-    return native.fields.get(key) if native is not None and native.family == "anthropic" else None
-
-
-def _takes_system_messages(request: ChatRequest) -> bool:
-    """`role: system` turns go to Anthropic as they came from an Anthropic client: it sent them for this API
-    (Claude Code does, with or without its per-turn betas). Another dialect's late system messages are folded,
-    since an Anthropic-compatible upstream (an older API version, a cloud reseller) may refuse them."""
-    return request.native is not None and request.native.family == "anthropic"
-
-
-def _tool(tool: Tool, request: ChatRequest) -> dict[str, Any]:
+def _tool(tool: Tool, native: Native | None) -> dict[str, Any]:
     out: dict[str, Any] = {"name": tool.name, "description": tool.description, "input_schema": dict(tool.input_schema)}
-    if tool.native and request.native is not None and request.native.family == "anthropic":
+    if tool.native and native is not None:
         out.update(tool.native)
     return _cached(out, tool.cache)
 

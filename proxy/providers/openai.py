@@ -78,8 +78,8 @@ class OpenAIProvider(HttpProvider):
         if request.user:
             payload["user"] = request.user
         self.render_thinking(payload, request, model)
-        if request.native is not None and request.native.family == "openai":
-            payload.update(request.native.fields)
+        if (native := request.native_for("openai")) is not None:
+            payload.update(native.fields)
         return payload
 
     def render_thinking(self, payload: dict[str, Any], request: ChatRequest, model: ModelSpec) -> None:
