@@ -62,8 +62,12 @@ def test_a_chunked_body_is_refused_once_the_running_count_passes_the_limit(stack
     stack.configure(max_body_bytes=2 << 20)
     refused = upload_stream(stack.proxy.port, head("/v1/chat/completions", extra=KEYED), total=GB, chunked=True,
                             deadline=20)
-    assert refused.status == 413 and str(2 << 20) in answer(refused.response)["error"]["message"]
+    assert refused.status == 413
     assert refused.sent < 64 << 20, "answered as the limit passed, not after draining the body"
+    # The server closes with our in-flight bytes unread, so its TCP reset may discard the answer's body after we
+    # read its head (uvicorn has no lingering close); when the body did arrive, it names the limit.
+    if refused.response.partition(b"\r\n\r\n")[2]:
+        assert str(2 << 20) in answer(refused.response)["error"]["message"]
 
 
 def test_a_body_within_the_limit_is_still_served(stack: Stack) -> None:
