@@ -30,9 +30,6 @@ INSTALLED_APPS = [
     "apps.rbac",
     "apps.runners",
     "apps.chains",
-    "apps.ledger",
-    "apps.knowledge",
-    "apps.fleet",
     "apps.llm",
 ]
 

@@ -1,4 +1,4 @@
-"""Signed webhooks out: the body is the payload as JSON, signed as `apps.chains.webhooks.signatures` says."""
+"""Signed webhooks out: the body is the payload as JSON, signed as `apps.core.signatures` says."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from apps.chains.webhooks.signatures import signature_headers
+from apps.core.signatures import signature_headers
 from apps.runners.definitions import PermanentError, RunContext, runner_function
 from apps.runners.extension_settings import extension_settings
 from extensions.http.client import HttpResponse, Limits, Outgoing, check_status, exchange

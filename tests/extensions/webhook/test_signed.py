@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from apps.chains.models import RunStatus, TaskRun
-from apps.chains.webhooks.signatures import check_signature
+from apps.core.signatures import check_signature
 from tests.extensions.conftest import policy_principal, principal_with
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(60)]

@@ -8,7 +8,7 @@ import pytest
 
 from apps.chains.webhooks.models import Webhook
 from apps.chains.webhooks.services import webhook_secret
-from apps.chains.webhooks.signatures import check_signature
+from apps.core.signatures import check_signature
 from tests.apps.chains.test_cli import legion
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry")]

@@ -15,7 +15,7 @@ from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create
 from apps.chains.webhooks.models import Webhook
 from apps.chains.webhooks.services import webhook_rotate_secret
-from apps.chains.webhooks.signatures import signature_headers
+from apps.core.signatures import signature_headers
 from tests.apps.chains.conftest import drive, link
 
 pytestmark = pytest.mark.django_db

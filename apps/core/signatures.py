@@ -1,4 +1,5 @@
-"""Webhook signatures: HMAC-SHA256 over `<timestamp>.<raw body>`, in two headers.
+"""Webhook signatures (the inbound webhooks app verifies them, the outbound webhook extension signs):
+HMAC-SHA256 over `<timestamp>.<raw body>`, in two headers.
 
     X-Legion-Timestamp: 1767225600
     X-Legion-Signature: sha256=<hex of HMAC-SHA256(secret, "1767225600." + body)>

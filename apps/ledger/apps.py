@@ -1,8 +1,0 @@
-"""Django app configuration for ledger."""
-
-from django.apps import AppConfig
-
-
-class LedgerConfig(AppConfig):
-    name = "apps.ledger"
-    label = "ledger"
