@@ -28,7 +28,7 @@ from apps.chains.services.chains import (
     relationship_save,
 )
 from apps.chains.services.runs import chain_trigger, run_cancel
-from apps.chains.spool.publisher import publisher
+from apps.core.spool.publisher import publisher
 from apps.rbac.authentication import request_principal
 
 

@@ -35,7 +35,7 @@ class ChainsConfig(AppConfig):
 
 def _worker_ready(**kwargs: Any) -> None:
     """A worker may start with code newer than the last migrate, and is the longest-lived publisher."""
-    from apps.chains.spool.publisher import publisher
+    from apps.core.spool.publisher import publisher
     from apps.runners.services import registry_sync
 
     registry_sync()

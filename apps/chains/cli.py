@@ -13,8 +13,8 @@ from apps.chains.selectors import run_get, run_tree
 from apps.chains.serializers import TaskRunSerializer
 from apps.chains.services.runs import run_cancel, run_trigger
 from apps.chains.services.sweep import runs_sweep
-from apps.chains.spool.publisher import publisher
 from apps.core.errors import ApplicationError
+from apps.core.spool.publisher import publisher
 from apps.rbac.models import Principal
 
 

@@ -17,8 +17,9 @@ from django.conf import settings
 from kombu import Connection
 
 from apps.chains.services.dispatch import EXECUTE_TASK
-from apps.chains.spool.publisher import Publisher, publisher_build
+from apps.core.spool.publisher import Publisher, publisher_build
 from bench.chains.environment import dead_port
+from legion_site.celery import app as celery_app
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,10 @@ def spool_measure(*, workdir: Path, most: int, seconds: float) -> SpoolFigures:
     directory = workdir / "spool"
     broker = urlsplit(settings.CELERY_BROKER_URL)
     netloc = broker.netloc.rsplit(":", 1)[0] if broker.port else broker.netloc
-    down = publisher_build(broker_url=urlunsplit(broker._replace(netloc=f"{netloc}:{dead_port()}")),
+    down = publisher_build(app=celery_app, broker_url=urlunsplit(broker._replace(netloc=f"{netloc}:{dead_port()}")),
                            spool_dir=directory)
     down.drain_interval = 3600  # its own drainer would only fail against the dead port: keep it out of the timing
-    up = publisher_build(broker_url=settings.CELERY_BROKER_URL, spool_dir=directory)
+    up = publisher_build(app=celery_app, broker_url=settings.CELERY_BROKER_URL, spool_dir=directory)
     written, write_seconds = _publish_many(down, queue, most, seconds, expect="spooled")
     began = time.perf_counter()
     replayed = up.drain()

@@ -8,7 +8,7 @@ import pydantic
 
 from apps.chains.actors.base import ActorSnapshot, ActorType
 from apps.chains.actors.firing import actor_fire
-from apps.chains.leases import holder_id
+from apps.core.leases import holder_id
 
 
 class OnceOptions(pydantic.BaseModel):

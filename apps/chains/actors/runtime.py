@@ -20,8 +20,8 @@ from apps.chains.actors.firing import actor_error
 from apps.chains.actors.kinds import actor_type
 from apps.chains.actors.models import ActorState
 from apps.chains.actors.services import actors_runnable, actors_sync
-from apps.chains.leases import holder_id
-from apps.chains.spool.publisher import publisher
+from apps.core.leases import holder_id
+from apps.core.spool.publisher import publisher
 
 logger = logging.getLogger("legion.actors")
 

@@ -15,7 +15,7 @@ import pydantic
 from apps.chains.actors.base import ActorSnapshot, timer
 from apps.chains.actors.every import Every, EveryOptions
 from apps.chains.actors.firing import actor_leader_set
-from apps.chains.leases import lease_build
+from apps.core.leases import lease_build
 
 logger = logging.getLogger(__name__)
 

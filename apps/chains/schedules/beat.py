@@ -1,6 +1,6 @@
 """The beat scheduler: django-celery-beat's DatabaseScheduler, with a lease, exact ticks and spooled fires.
 
-- **One active beat.** Each `tick()` first holds the `beat` lease (`apps.chains.leases`); a beat that
+- **One active beat.** Each `tick()` first holds the `beat` lease (`apps.core.leases`); a beat that
   does not hold it sends nothing and retries every sixth of the lease's ttl, so when the active beat
   dies another takes over within the ttl. Even two beats that both think they lead cannot send a tick
   twice: `schedule_dispatch` settles ticks under the schedule's row lock.
@@ -26,13 +26,13 @@ from django.conf import settings
 from django.utils import timezone
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
-from apps.chains.leases import Lease, lease_build
 from apps.chains.schedules.firing import fires_redispatch, schedule_dispatch
 from apps.chains.schedules.models import Schedule
 from apps.chains.schedules.services import FIRE_TASK, schedule_ticks
 from apps.chains.schedules.ticks import Ticks
 from apps.chains.services.sweep import runs_sweep
-from apps.chains.spool.publisher import publisher
+from apps.core.leases import Lease, lease_build
+from apps.core.spool.publisher import publisher
 
 logger = logging.getLogger("legion.schedules.beat")
 

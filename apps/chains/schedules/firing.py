@@ -29,8 +29,8 @@ from django.utils import timezone
 from apps.chains.schedules.models import CatchUp, FireStatus, Schedule, ScheduleFire
 from apps.chains.schedules.services import FIRE_TASK, schedule_ticks
 from apps.chains.services.targets import target_trigger
-from apps.chains.spool.publisher import publisher
 from apps.core.errors import ApplicationError
+from apps.core.spool.publisher import publisher
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import connection, transaction
 
-from apps.chains.spool.publisher import Outcome, publisher
+from apps.core.spool.publisher import Outcome, publisher
 
 EXECUTE_TASK = "legion.chains.run_execute"
 

@@ -24,7 +24,7 @@ def chain_picture(chain: Any) -> SafeString:
 @register.inclusion_tag("admin/chains/spool_panel.html", takes_context=True)
 def spool_panel(context: dict[str, Any]) -> dict[str, Any]:
     """Spool depth of this web process's spool directory, for people RBAC lets read `system/spool` (as the API)."""
-    from apps.chains.spool.publisher import publisher
+    from apps.core.spool.publisher import publisher
     from apps.rbac.authorization import authorize, principal_for_user
 
     request = context.get("request")

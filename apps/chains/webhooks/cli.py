@@ -10,8 +10,8 @@ from apps.chains.services.callers import HOST
 from apps.chains.services.targets import target_by_name
 from apps.chains.webhooks.models import Webhook
 from apps.chains.webhooks.services import webhook_create, webhook_rotate_secret, webhook_secret
-from apps.core.signatures import signature_headers
 from apps.core.errors import ApplicationError
+from apps.core.signatures import signature_headers
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -19,9 +19,9 @@ from apps.chains.selectors import run_for_key
 from apps.chains.services.callers import Caller, check_run_as
 from apps.chains.services.targets import check_target, target_function, target_trigger
 from apps.chains.webhooks.models import Webhook
-from apps.core.signatures import check_signature
 from apps.core.crypto import decrypt, encrypt
 from apps.core.errors import ApplicationError
+from apps.core.signatures import check_signature
 from apps.rbac.models import Principal
 from apps.runners.models import Function
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apps.chains.spool.publisher import publisher
+from apps.core.spool.publisher import publisher
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from apps.chains.models import FINISHED, RunStatus, TaskRun
 from apps.chains.services.chains import chain_create
 from apps.chains.services.runs import chain_trigger
-from apps.chains.spool.publisher import publisher
+from apps.core.spool.publisher import publisher
 from tests.apps.chains.conftest import link
 from tests.apps.chains.tcp_proxy import TcpProxy
 

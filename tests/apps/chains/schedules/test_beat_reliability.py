@@ -16,10 +16,10 @@ import redis
 from django.conf import settings
 from kombu import Connection
 
-from apps.chains.leases.redis_lease import KEY_PREFIX
 from apps.chains.schedules.models import FireStatus, ScheduleFire
 from apps.chains.schedules.services import schedule_save
 from apps.chains.services.callers import HOST
+from apps.core.leases.redis_lease import KEY_PREFIX
 from tests.apps.chains.conftest import function
 from tests.apps.chains.processes import LegionProcess
 

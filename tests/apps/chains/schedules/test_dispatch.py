@@ -106,7 +106,7 @@ def test_a_disabled_schedule_sends_nothing(make_schedule: Callable[..., Schedule
 def test_fires_during_a_broker_outage_wait_in_the_spool(
     make_schedule: Callable[..., Schedule], settings: Any, queue: str, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from apps.chains.spool.publisher import publisher
+    from apps.core.spool.publisher import publisher
 
     broker = settings.CELERY_BROKER_URL
     settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{dead_port()}//"

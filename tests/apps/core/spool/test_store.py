@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from apps.chains.spool.store import Spool, SpoolLimits
+from apps.core.spool.store import Spool, SpoolLimits
 
 LIMITS = SpoolLimits(max_file_bytes=10_000, max_total_bytes=1_000_000, max_files=100, max_age_seconds=3600)
 

@@ -52,13 +52,13 @@ def lease_build(name: str, *, ttl_ms: int) -> Lease:
     backend = lease_backend()
     holder = holder_id()
     if backend == "redis":
-        from apps.chains.leases.redis_lease import RedisLease
+        from apps.core.leases.redis_lease import RedisLease
 
         return RedisLease(name=name, holder=holder, ttl_ms=ttl_ms, url=settings.CONFIG["redis.url"])
     if backend == "postgres":
-        from apps.chains.leases.postgres_lease import PostgresLease
+        from apps.core.leases.postgres_lease import PostgresLease
 
         return PostgresLease(name=name, holder=holder, ttl_ms=ttl_ms)
-    from apps.chains.leases.file_lease import FileLease
+    from apps.core.leases.file_lease import FileLease
 
     return FileLease(name=name, holder=holder, ttl_ms=ttl_ms, directory=settings.LEGION_HOME / "locks")

@@ -22,10 +22,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from celery import Celery, current_app
 from django.conf import settings
 from kombu import Connection
 
-from apps.chains.spool.store import Spool, SpoolLimits
+from apps.core.spool.store import Spool, SpoolLimits
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class _Line:
 
 @dataclass
 class Publisher:
+    app: Celery  # handed in, not imported: the spool sits below the site that composes the Celery app
     broker_url: str
     transport_options: dict[str, Any]
     spool: Spool
@@ -141,16 +143,14 @@ class Publisher:
 
     def _send(self, message: Message) -> _Line:
         """Write one message to this thread's connection without waiting for its confirmation."""
-        from legion_site.celery import app
-
         line = self._line()
         eta = datetime.fromtimestamp(message["eta"], UTC) if message.get("eta") else None
         if line.confirms:
             # Noted before sending: the broker's ack can be read while send_task is still returning.
             line.sent += 1
             line.unconfirmed[line.sent] = message
-        app.send_task(message["task"], args=message["args"], queue=message["queue"], eta=eta, task_id=message["id"],
-                      producer=line.producer, retry=False, timeout=self.timeout)
+        self.app.send_task(message["task"], args=message["args"], queue=message["queue"], eta=eta,
+                           task_id=message["id"], producer=line.producer, retry=False, timeout=self.timeout)
         return line
 
     def _settle(self, line: _Line) -> None:
@@ -261,7 +261,7 @@ class Batch:
             self._spooled.add(message["id"])
 
 
-def publisher_build(*, broker_url: str, spool_dir: Path) -> Publisher:
+def publisher_build(*, app: Celery, broker_url: str, spool_dir: Path) -> Publisher:
     config = settings.CONFIG
     timeout = config["spool.publish_timeout_ms"] / 1000
     options = dict(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}))
@@ -275,12 +275,14 @@ def publisher_build(*, broker_url: str, spool_dir: Path) -> Publisher:
         max_files=config["spool.max_files"], max_age_seconds=config["spool.max_age_seconds"],
     )
     return Publisher(
-        broker_url=broker_url, transport_options=options, spool=Spool(spool_dir, limits), timeout=timeout,
+        app=app, broker_url=broker_url, transport_options=options, spool=Spool(spool_dir, limits), timeout=timeout,
         retry_after=config["spool.retry_after_ms"] / 1000, drain_interval=config["spool.drain_interval_seconds"],
     )
 
 
 @lru_cache(maxsize=1)
 def publisher() -> Publisher:
-    """The process's publisher, for the configured broker and spool directory."""
-    return publisher_build(broker_url=settings.CELERY_BROKER_URL, spool_dir=Path(settings.CONFIG["spool.dir"]))
+    """The process's publisher, for the configured broker and spool directory, sending through the process's
+    Celery app (`legion_site` makes it the current one when Django starts, as it does for shared tasks)."""
+    return publisher_build(app=current_app._get_current_object(), broker_url=settings.CELERY_BROKER_URL,
+                           spool_dir=Path(settings.CONFIG["spool.dir"]))

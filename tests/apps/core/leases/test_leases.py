@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from apps.chains.leases import Lease, holder_id, lease_backend
-from apps.chains.leases.file_lease import FileLease
-from apps.chains.leases.postgres_lease import PostgresLease
-from apps.chains.leases.redis_lease import RedisLease
+from apps.core.leases import Lease, holder_id, lease_backend
+from apps.core.leases.file_lease import FileLease
+from apps.core.leases.postgres_lease import PostgresLease
+from apps.core.leases.redis_lease import RedisLease
 
 LeaseFactory = Callable[[str, int], Lease]
 

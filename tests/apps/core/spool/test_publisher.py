@@ -11,7 +11,8 @@ from typing import Any
 from django.conf import settings
 from kombu import Connection
 
-from apps.chains.spool.publisher import Publisher, publisher_build
+from apps.core.spool.publisher import Publisher, publisher_build
+from legion_site.celery import app as celery_app
 
 TASK = "legion.chains.run_execute"
 
@@ -41,7 +42,7 @@ def received(queue: str, expected: int, timeout: float = 5.0) -> list[list[Any]]
 
 
 def build(broker_url: str, spool_dir: Path) -> Publisher:
-    return publisher_build(broker_url=broker_url, spool_dir=spool_dir)
+    return publisher_build(app=celery_app, broker_url=broker_url, spool_dir=spool_dir)
 
 
 def test_a_publish_is_confirmed_by_the_broker(tmp_path: Path, queue: str) -> None:
