@@ -13,7 +13,7 @@ from django.urls import re_path  # noqa: E402
 
 from legion_site.body_limit import BodyLimit  # noqa: E402
 from legion_site.key_first import KeyFirst  # noqa: E402
-from proxy.routing import proxy_urlpatterns  # noqa: E402
+from proxy.urls import proxy_urlpatterns  # noqa: E402
 
 
 def http_application(*, lite: bool) -> URLRouter:

@@ -9,8 +9,8 @@ django.setup()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from proxy.routing import proxy_urlpatterns  # noqa: E402
 from proxy.runtime import settings_current  # noqa: E402
+from proxy.urls import proxy_urlpatterns  # noqa: E402
 
 settings_current()  # invalid `proxy.*` settings stop `legion proxy` at startup rather than at the first request
 

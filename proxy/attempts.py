@@ -7,11 +7,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from proxy.callers import Caller
 from proxy.errors import BREAKER_FAILURES, TRANSIENT, ErrorKind, ProxyError
 from proxy.ledger import AttemptRecord, RequestEvent
 from proxy.router.candidates import Lane, Pins
 from proxy.runtime import Runtime
-from proxy.types import Caller, ChatRequest, RouteInfo, Usage
+from proxy.types import ChatRequest, RouteInfo, Usage
 
 SKIPPED_OPEN = "skipped_open"
 SKIPPED_BUSY = "skipped_busy"

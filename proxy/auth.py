@@ -22,8 +22,8 @@ from apps.rbac.builtin import ANONYMOUS
 from apps.rbac.selectors import principal_anonymous, principal_may_act, principal_policy_data
 from apps.rbac.services import api_key_verify
 from apps.rbac.signals import rbac_version_aget
+from proxy.callers import Caller
 from proxy.errors import ErrorKind, ProxyError
-from proxy.types import Caller
 
 VERSION_POLL_SECONDS = 1.0
 _ANONYMOUS_ENTRY = ""  # no SHA-256 digest is empty

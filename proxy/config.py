@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -239,6 +239,19 @@ def _store(config: Mapping[str, Any], key: str) -> Any:
 def provider_spec_validate(raw: Any, *, index: int = 0) -> ProviderSpec:
     """One provider entry in the settings file's format (from the admin, the API, a file); ConfigError if invalid."""
     return _provider(index, raw)
+
+
+def providers_list(sources: Iterable[tuple[str, Iterable[Any]]]) -> tuple[list[tuple[ProviderSpec, str]], list[str]]:
+    """The valid provider entries of each (source, entries), with their source; and why each invalid one is not."""
+    listed: list[tuple[ProviderSpec, str]] = []
+    problems: list[str] = []
+    for source, entries in sources:
+        for index, raw in enumerate(entries):
+            try:
+                listed.append((provider_spec_validate(raw, index=index), source))
+            except ConfigError as exc:
+                problems.append(f"{source}: {exc}")
+    return listed, problems
 
 
 def provider_credential(provider: ProviderSpec, *, vault: VaultAccess) -> str | None:

@@ -19,6 +19,7 @@ from apps.core.bodies import BodyCounter, BodyTooLarge, declares_body
 from apps.rbac.decisions import policies_evaluate
 from proxy.attempts import RequestContext
 from proxy.auth import caller_authenticate
+from proxy.callers import Caller
 from proxy.config import ConfigError
 from proxy.dialects import anthropic as anthropic_dialect
 from proxy.dialects import openai as openai_dialect
@@ -32,7 +33,7 @@ from proxy.router.candidates import Pins
 from proxy.runtime import Runtime, runtime_get
 from proxy.service import chat_complete, chat_stream, embed, tokens_count
 from proxy.streaming.keepalive import batches_with_keepalives
-from proxy.types import Caller, ClientEvent, KeepAlive, RouteInfo, Started
+from proxy.types import ClientEvent, KeepAlive, RouteInfo, Started
 
 log = logging.getLogger("legion.proxy")
 OPENAI, ANTHROPIC = OpenAIDialect(), AnthropicDialect()
@@ -275,7 +276,7 @@ class ModelsConsumer(ProxyConsumer):
         return dialect_sniffed(self.headers)
 
     async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
-        names = runtime.catalog.names()
+        names = runtime.lineup.names()
         render = anthropic_dialect.models_render if self.dialect is ANTHROPIC else openai_dialect.models_render
         await self.send_json(200, render(names))
 
@@ -285,7 +286,7 @@ class ModelConsumer(ModelsConsumer):
 
     async def serve(self, runtime: Runtime, caller: Caller, body: bytes) -> None:
         name = self.scope["url_route"]["kwargs"]["model"]
-        if not runtime.catalog.knows(name):
+        if not runtime.lineup.knows(name):
             raise ProxyError(ErrorKind.NOT_FOUND, f"unknown model '{name}'; GET /v1/models lists them", param="model")
         render = anthropic_dialect.model_render if self.dialect is ANTHROPIC else openai_dialect.model_render
         await self.send_json(200, render(name))

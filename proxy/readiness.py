@@ -16,7 +16,8 @@ from typing import Any
 from django.conf import settings
 
 from apps.core.health import CHECK_TIMEOUT_SECONDS, CheckResult, first_line
-from proxy.catalog_status import providers_list
+from proxy.admin_lineup import admin_entries_read
+from proxy.config import providers_list
 from proxy.local_model import (
     MODEL_ID,
     PROVIDER_NAME,
@@ -90,9 +91,7 @@ def check_providers() -> CheckResult:
         return CheckResult(PROVIDERS, False, f"the proxy refuses to start: {'; '.join(invalid)}")
     left_out: list[str] = []
     try:
-        from apps.llm.selectors import provider_entries  # imported here: a model module needs the app registry
-
-        admin, left_out = providers_list([("admin", provider_entries())])
+        admin, left_out = providers_list([("admin", admin_entries_read().providers)])
     except Exception as exc:  # noqa: BLE001 - the database check names the database's problem
         admin, left_out = [], [f"the admin's providers cannot be read ({first_line(exc)})"]
     names = [f"{spec.name} ({source})" for spec, source in [*declared, *admin]]

@@ -1,4 +1,4 @@
-"""The proxy's process-wide state, built once from the settings: catalog, providers, breakers, ledger sink.
+"""The proxy's process-wide state, built once from the settings: lineup, providers, breakers, ledger sink.
 
 Built lazily inside the serving event loop, because each provider's pooled httpx client belongs to the loop
 that created it; a different loop (tests start several servers) gets a runtime of its own.
@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from django.conf import settings as django_settings
 
-from proxy.catalog_live import AdminCatalog, settings_merge, watcher
+from proxy.admin_lineup import AdminLineup, settings_merge, watcher
+from proxy.breakers import Breakers, breakers_build
+from proxy.concurrency import Limiter, limiter_build
 from proxy.config import ConfigError, ProxySettings, proxy_settings_build
 from proxy.dialects.fields import Limits
-from proxy.health import Breakers, breakers_build
 from proxy.ledger import LedgerSink, LoggingSink
-from proxy.limits import Limiter, limiter_build
 from proxy.providers import provider_build
 from proxy.providers.base import Provider
-from proxy.router.candidates import Catalog
+from proxy.router.candidates import Lineup
 
 # httpx logs every upstream request at INFO; on the proxy's hot path that is a log line per call.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -30,7 +30,7 @@ log = logging.getLogger("legion.proxy.runtime")
 @dataclass
 class Runtime:
     settings: ProxySettings
-    catalog: Catalog
+    lineup: Lineup
     providers: dict[str, Provider]
     breakers: Breakers
     sink: LedgerSink
@@ -46,21 +46,21 @@ class Runtime:
         await self.sink.aclose()
 
 
-def catalog_build(settings: ProxySettings) -> Catalog:
+def lineup_build(settings: ProxySettings) -> Lineup:
     try:
-        return Catalog(settings.providers, settings.aliases)
+        return Lineup(settings.providers, settings.aliases)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
 
 
 def runtime_build(settings: ProxySettings) -> Runtime:
-    catalog = catalog_build(settings)
+    lineup = lineup_build(settings)
     providers = {
         spec.name: provider_build(spec, api_key=settings.credentials.get(spec.name), deadlines=settings.deadlines)
         for spec in settings.providers
     }
     return Runtime(
-        settings=settings, catalog=catalog, providers=providers, breakers=breakers_build(settings.breaker),
+        settings=settings, lineup=lineup, providers=providers, breakers=breakers_build(settings.breaker),
         sink=LoggingSink(queue_size=settings.ledger_queue_size),
         limits=Limits(settings.max_body_bytes, settings.max_messages, settings.max_tools, settings.max_json_depth),
         loop=asyncio.get_running_loop(), limiter=limiter_build(settings.limits),
@@ -68,9 +68,9 @@ def runtime_build(settings: ProxySettings) -> Runtime:
 
 
 def runtime_successor(old: Runtime, settings: ProxySettings) -> tuple[Runtime, list[Provider]]:
-    """A runtime for a changed catalog that keeps `old`'s breakers, limiter and sink, and the provider clients
+    """A runtime for a changed lineup that keeps `old`'s breakers, limiter and sink, and the provider clients
     whose spec and credential did not change; also the clients it dropped, to close once nothing uses them."""
-    catalog = catalog_build(settings)
+    lineup = lineup_build(settings)
     providers: dict[str, Provider] = {}
     for spec in settings.providers:
         current = old.providers.get(spec.name)
@@ -80,7 +80,7 @@ def runtime_successor(old: Runtime, settings: ProxySettings) -> tuple[Runtime, l
         else:
             providers[spec.name] = provider_build(spec, api_key=key, deadlines=settings.deadlines)
     dropped = [p for name, p in old.providers.items() if providers.get(name) is not p]
-    return Runtime(settings=settings, catalog=catalog, providers=providers, breakers=old.breakers, sink=old.sink,
+    return Runtime(settings=settings, lineup=lineup, providers=providers, breakers=old.breakers, sink=old.sink,
                    limits=old.limits, loop=old.loop, limiter=old.limiter), dropped
 
 
@@ -93,7 +93,7 @@ def settings_current() -> ProxySettings:
     global _settings
     if _settings is None:
         settings = proxy_settings_build(django_settings.CONFIG.values)
-        catalog_build(settings)  # aliases naming no model fail here, at startup
+        lineup_build(settings)  # aliases naming no model fail here, at startup
         _settings = settings
         watcher.preload()
     return _settings
@@ -114,8 +114,8 @@ def runtime_get() -> Runtime:
     return _runtime
 
 
-def _catalog_changed(admin: AdminCatalog) -> None:
-    """Swap in a runtime with the new catalog, on the serving loop (the watcher's task runs there).
+def _lineup_changed(admin: AdminLineup) -> None:
+    """Swap in a runtime with the new lineup, on the serving loop (the watcher's task runs there).
 
     Requests already running hold the old runtime and finish on it; the clients it alone used are closed once
     the longest such request must have ended (the total deadline).
@@ -139,7 +139,7 @@ def _close_later(providers: list[Provider]) -> None:
         asyncio.get_running_loop().create_task(provider.aclose())
 
 
-watcher.on_change = _catalog_changed
+watcher.on_change = _lineup_changed
 
 
 def runtime_configure(settings: ProxySettings | None) -> None:

@@ -77,7 +77,8 @@ async def chat_complete(ctx: RequestContext, request: ChatRequest) -> tuple[Chat
     """A whole answer from the first lane that gives one."""
     ctx.event.requested_model = request.model
     with _reported(ctx):
-        lanes = ctx.runtime.catalog.chat_plan(request, pins=ctx.pins, caller=ctx.caller)
+        lanes = ctx.runtime.lineup.chat_plan(request, prompt_tokens=request_tokens(request), pins=ctx.pins,
+                                             caller=ctx.caller)
         return await _first_answer(ctx, Escalation(ctx, lanes, request),
                                    lambda provider, lane: provider.complete(request, lane.model))
 
@@ -85,7 +86,7 @@ async def chat_complete(ctx: RequestContext, request: ChatRequest) -> tuple[Chat
 async def embed(ctx: RequestContext, request: EmbedRequest) -> EmbedResponse:
     ctx.event.requested_model = request.model
     with _reported(ctx):
-        lanes = ctx.runtime.catalog.embed_plan(request.model, pins=ctx.pins, caller=ctx.caller)
+        lanes = ctx.runtime.lineup.embed_plan(request.model, pins=ctx.pins, caller=ctx.caller)
         result, _ = await _first_answer(ctx, Escalation(ctx, lanes),
                                         lambda provider, lane: provider.embed(request, lane.model))
         return result
@@ -110,19 +111,25 @@ async def chat_stream(ctx: RequestContext, request: ChatRequest) -> AsyncIterato
     """
     ctx.event.requested_model, ctx.event.stream = request.model, True
     with _reported(ctx):
-        escalation = Escalation(ctx, ctx.runtime.catalog.chat_plan(request, pins=ctx.pins, caller=ctx.caller), request)
+        # Estimated once: it ranks the lanes, opens the stream and stands in for usage a provider does not report.
+        prompt_tokens = request_tokens(request)
+        lanes = ctx.runtime.lineup.chat_plan(request, prompt_tokens=prompt_tokens, pins=ctx.pins, caller=ctx.caller)
+        escalation = Escalation(ctx, lanes, request)
         answer = _Answer()
         while (lane := await escalation.next()) is not None:
-            async for event in _attempt(ctx, escalation, lane, request, answer):
+            async for event in _attempt(ctx, escalation, lane, request, prompt_tokens, answer):
                 yield event
             if ctx.outcome == "ok":
                 return
         raise escalation.exhausted()
 
 
-async def _attempt(ctx: RequestContext, escalation: Escalation, lane: Lane, request: ChatRequest,
+async def _attempt(ctx: RequestContext, escalation: Escalation, lane: Lane, request: ChatRequest, prompt_tokens: int,
                    answer: _Answer) -> AsyncIterator[ClientEvent]:
-    """One lane's stream; returns quietly after a retryable failure so the caller can move on."""
+    """One lane's stream; returns quietly after a retryable failure so the caller can move on.
+
+    `prompt_tokens` is `request`'s estimate; a continuation sends a longer prompt, estimated on its own.
+    """
     name, deadlines = lane.provider.name, ctx.runtime.settings.deadlines
     continuing = bool(answer.text)
     attempt = continuation_request(request, answer.text, lane.model) if continuing else request
@@ -139,7 +146,11 @@ async def _attempt(ctx: RequestContext, escalation: Escalation, lane: Lane, requ
             async for event in events:
                 first = first or time.monotonic()
                 if isinstance(event, StreamEnd):
-                    usage = event.usage or Usage(request_tokens(attempt), text_tokens(sent_here), reported=False)
+                    if event.usage is None:
+                        sent = request_tokens(attempt) if continuing else prompt_tokens
+                        usage = Usage(sent, text_tokens(sent_here), reported=False)
+                    else:
+                        usage = event.usage
                     await escalation.succeeded(lane, usage, started, first)
                     ctx.outcome = "ok"
                     _served(answer, lane)
@@ -149,7 +160,7 @@ async def _attempt(ctx: RequestContext, escalation: Escalation, lane: Lane, requ
                     return
                 if not answer.started:
                     answer.started = True
-                    yield Started(lane.model.id, request_tokens(request), escalation.route(lane))
+                    yield Started(lane.model.id, prompt_tokens, escalation.route(lane))
                 if isinstance(event, TextDelta):
                     answer.text += event.text
                     sent_here += event.text
@@ -178,7 +189,7 @@ async def tokens_count(ctx: RequestContext, request: ChatRequest) -> tuple[int, 
     """(input tokens, whether a provider counted them); the estimate stands in when none can."""
     ctx.event.requested_model = request.model
     with _reported(ctx):
-        lane = ctx.runtime.catalog.count_plan(request, pins=ctx.pins, caller=ctx.caller)[0]
+        lane = ctx.runtime.lineup.count_plan(request, pins=ctx.pins, caller=ctx.caller)[0]
         try:
             async with asyncio.timeout(max(0.0, min(ctx.remaining(), ctx.runtime.settings.deadlines.first_token))):
                 counted = await ctx.runtime.providers[lane.provider.name].count_tokens(request, lane.model)

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from apps.rbac.decisions import PolicyData, policies_evaluate
-
 # Slotted dataclasses rather than pydantic models: these are built and read on every request and chunk,
 # and validation already happened in the dialect that produced them.
 
@@ -332,20 +330,3 @@ class Finished:
 
 
 ClientEvent = Started | TextDelta | ThinkingDelta | ToolCall | KeepAlive | Finished
-
-
-@dataclass(slots=True, frozen=True)
-class Caller:
-    """Who is calling, as proxy/auth.py established it, with the RBAC policies routing must honour.
-
-    Every caller is governed by its policies: an anonymous caller by those of the `anonymous` principal,
-    and a caller with none may use nothing.
-    """
-
-    key_id: str | None = None
-    principal: str | None = None
-    policies: tuple[PolicyData, ...] = ()
-
-    def may_use(self, *, tier: str, provider: str, model: str) -> bool:
-        """RBAC's `execute` on `models/<tier>/<provider>/<model>`: a policy can bar a tier, a provider or a model."""
-        return policies_evaluate(self.policies, "execute", f"models/{tier}/{provider}/{model}").allowed

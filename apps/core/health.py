@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, connections
+from django.utils.module_loading import import_string
 
 CHECK_TIMEOUT_SECONDS = 3.0
 
@@ -117,21 +118,13 @@ def check_spool() -> CheckResult:
     return CheckResult("spool", True, f"{directory}: {len(files)} file(s), {size} bytes waiting")
 
 
-def checks_for_mode(*, local_model_trial: bool = False) -> list[Callable[[], CheckResult]]:
-    """This mode's checks; with `local_model_trial` (doctor) the local model is started for a moment if need be."""
-    # Imported here: the proxy is a floor above this module, and its checks are the only ones that need it.
-    from proxy.readiness import check_local_model, check_local_model_trial, check_providers
-
-    local_model = check_local_model_trial if local_model_trial else check_local_model
-    base = [check_database, check_broker, check_cache, check_spool, check_providers, local_model]
-    if settings.LEGION_MODE == "full":
-        return [*base, check_pgvector, check_channel_layer]
-    return base
-
-
 def checks_run(checks: list[Callable[[], CheckResult]] | None = None) -> list[CheckResult]:
-    """Run the checks side by side so one hung service costs one timeout, not the sum of them."""
-    checks = checks or checks_for_mode()
+    """Run the checks side by side so one hung service costs one timeout, not the sum of them.
+
+    By default, those of the function the LEGION_READINESS_CHECKS setting names: the composition root lists them,
+    since some (the proxy's) live on a floor above this module.
+    """
+    checks = checks or import_string(settings.LEGION_READINESS_CHECKS)()
     with ThreadPoolExecutor(max_workers=len(checks)) as pool:
         futures = [(check, pool.submit(_timed, check)) for check in checks]
         results = []

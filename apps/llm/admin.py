@@ -11,8 +11,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from apps.llm.models import Alias, LlmModel, Provider
+from apps.llm.status import provider_status_read
 from apps.rbac.admin.access import RbacAdminMixin, admin_authorize_or_403
-from proxy.catalog_status import provider_status_read
 
 
 class LlmModelInline(admin.TabularInline):

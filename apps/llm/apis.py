@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 
 from apps.llm.models import KINDS, Alias, Provider
 from apps.llm.services import alias_delete, alias_save, provider_delete, provider_save
+from apps.llm.status import provider_status_read
 from apps.rbac.permissions import RbacCollectionMixin
-from proxy.catalog_status import provider_status_read
 from proxy.config import TIERS
 
 

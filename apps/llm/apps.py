@@ -1,4 +1,4 @@
-"""Django app configuration for llm: every catalog write bumps the catalog version the proxies poll."""
+"""Django app configuration for llm: every write of the lineup bumps the version the proxies poll."""
 
 from django.apps import AppConfig
 
@@ -9,6 +9,6 @@ class LlmConfig(AppConfig):
     verbose_name = "LLM proxy catalog"
 
     def ready(self) -> None:
-        from apps.llm.signals import catalog_signals_connect
+        from apps.llm.signals import lineup_signals_connect
 
-        catalog_signals_connect()
+        lineup_signals_connect()

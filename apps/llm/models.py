@@ -131,7 +131,7 @@ class Alias(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from apps.llm.selectors import catalog_names, settings_alias_names
+        from apps.llm.selectors import lineup_names, settings_alias_names
 
         _not_declared_in_settings(self.name, settings_alias_names())
         if isinstance(self.members, str):
@@ -139,7 +139,7 @@ class Alias(models.Model):
         if not isinstance(self.members, list) or not self.members or not all(
                 isinstance(m, str) for m in self.members):
             raise ValidationError({"members": ValidationError("a non-empty list of model names", code="invalid")})
-        unknown = [m for m in self.members if m not in catalog_names()]
+        unknown = [m for m in self.members if m not in lineup_names()]
         if unknown:
             raise ValidationError({"members": ValidationError(f"{unknown} name no declared model",
                                                               code="unknown_model")})

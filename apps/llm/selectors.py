@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.llm.models import Alias, Provider
+from proxy.admin_lineup import AdminEntries
 from proxy.local_model import PROVIDER_NAME, local_model_entries
 
 
@@ -35,7 +36,12 @@ def alias_entries() -> dict[str, list[str]]:
     return {alias.name: list(alias.members) for alias in Alias.objects.order_by("name")}
 
 
-def catalog_names() -> set[str]:
+def admin_entries() -> AdminEntries:
+    """The rows as the proxy reads them: the PROXY_ADMIN_ENTRIES setting names this reader (proxy/admin_lineup.py)."""
+    return AdminEntries(providers=provider_entries(), aliases=alias_entries())
+
+
+def lineup_names() -> set[str]:
     """Model ids and `provider/model` pairs declared anywhere (settings file and admin): what aliases may name."""
     names: set[str] = set()
     file_providers = [p for p in _file_config().get("proxy.providers") or [] if isinstance(p, Mapping)]

@@ -4,6 +4,7 @@ from legion_site.settings.api import *  # noqa: F403
 from legion_site.settings.base import *  # noqa: F403
 from legion_site.settings.base import CONFIG
 from legion_site.settings.celery import *  # noqa: F403
+from legion_site.settings.composition import *  # noqa: F403
 
 if CONFIG.mode == "full":
     from legion_site.settings.full import *  # noqa: F403

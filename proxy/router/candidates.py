@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from apps.rbac.decisions import policies_evaluate
+from proxy.callers import Caller
 from proxy.config import TIER_RANK, TIERS, ModelSpec, ProviderSpec
 from proxy.errors import ErrorKind, ProxyError, invalid
-from proxy.router.tokens import request_tokens
-from proxy.types import Caller, ChatRequest
+from proxy.types import ChatRequest
 
 AUTO = "auto"
 CONTEXT_SHARE = 0.9  # leave a tenth of the window for the answer and for the estimator's error
-# What a newcomer with an empty catalog is told: every place a provider can come from (docs/proxy.md has them all).
+# What a newcomer with an empty lineup is told: every place a provider can come from (docs/proxy.md has them all).
 NO_PROVIDER = (
     "no provider is declared. Declare one under `proxy.providers` in legion.toml (or as JSON in "
     "LEGION_PROXY_PROVIDERS), or in the admin's provider catalog at /admin/llm/provider/; in lite mode "
@@ -59,7 +60,7 @@ class Pins:
                    model=headers.get("x-legion-model") or None)
 
 
-class Catalog:
+class Lineup:
     """Every lane the settings declare, and the aliases over them; immutable once built."""
 
     def __init__(self, providers: Sequence[ProviderSpec], aliases: Mapping[str, Sequence[str]]) -> None:
@@ -106,9 +107,10 @@ class Catalog:
         lane = self.by_key.get(name)
         return [lane] if lane else []
 
-    def chat_plan(self, request: ChatRequest, *, pins: Pins, caller: Caller) -> list[Lane]:
-        """Ordered lanes able to serve `request`; a 400 naming every refused lane and why when none can."""
-        needs, tokens = _needs(request), request_tokens(request)
+    def chat_plan(self, request: ChatRequest, *, prompt_tokens: int, pins: Pins, caller: Caller) -> list[Lane]:
+        """Ordered lanes able to serve `request`, whose prompt is estimated at `prompt_tokens`; a 400 naming every
+        refused lane and why when none can."""
+        needs = _needs(request)
         windows: list[int] = []  # the windows of lanes refused only because the prompt is too long for them
         unable: list[Lane] = []
 
@@ -120,9 +122,9 @@ class Catalog:
             if missing:
                 unable.append(lane)
                 return f"lacks {', '.join(sorted(missing))}"
-            if tokens > CONTEXT_SHARE * lane.model.context_window:
+            if prompt_tokens > CONTEXT_SHARE * lane.model.context_window:
                 windows.append(lane.model.context_window)
-                return f"has a {lane.model.context_window}-token window, the prompt is ~{tokens} tokens"
+                return f"has a {lane.model.context_window}-token window, the prompt is ~{prompt_tokens} tokens"
             return None
 
         try:
@@ -132,7 +134,7 @@ class Catalog:
                 raise
             # Worded as the providers word it, so an agent's own remedy (Claude Code compacts) engages.
             limit = int(CONTEXT_SHARE * max(windows))
-            raise ProxyError(ErrorKind.CONTEXT_LENGTH, f"prompt is too long: ~{tokens} tokens > {limit} maximum "
+            raise ProxyError(ErrorKind.CONTEXT_LENGTH, f"prompt is too long: ~{prompt_tokens} tokens > {limit} maximum "
                              f"({error.message})", param="messages") from None
 
     def count_plan(self, request: ChatRequest, *, pins: Pins, caller: Caller) -> list[Lane]:
@@ -182,12 +184,13 @@ def _needs(request: ChatRequest) -> set[str]:
 
 
 def _permitted(lanes: list[Lane], caller: Caller, name: str, rejected: list[str]) -> list[Lane]:
-    """The lanes RBAC lets this caller use, the others noted in `rejected`; a 403 naming them all when it bars
-    every one (rather than a 400)."""
+    """The lanes RBAC lets this caller use (`execute` on `models/<tier>/<provider>/<model>`: a policy can bar a
+    tier, a provider or a model), the others noted in `rejected`; a 403 naming them all when it bars every one
+    (rather than a 400)."""
     who = caller.principal or "this caller"
     allowed = []
     for lane in lanes:
-        if caller.may_use(tier=lane.tier, provider=lane.provider.name, model=lane.model.id):
+        if policies_evaluate(caller.policies, "execute", f"models/{lane.tier}/{lane.key}").allowed:
             allowed.append(lane)
         else:
             rejected.append(f"{lane.key} is barred to {who} by RBAC")

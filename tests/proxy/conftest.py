@@ -14,9 +14,10 @@ import pytest
 from apps.rbac.decisions import PolicyData
 from apps.rbac.keys import KeyMaterial
 from apps.rbac.models import ApiKey, Policy, Principal
+from proxy.callers import Caller
 from proxy.config import Backoff, BreakerSettings, Deadlines, ModelSpec, ProviderSpec, ProxySettings
 from proxy.runtime import runtime_configure
-from proxy.types import Caller, ChatRequest, Message, TextPart, Tool
+from proxy.types import ChatRequest, Message, TextPart, Tool
 from tests.proxy.fakes.anthropic import FakeAnthropic
 from tests.proxy.fakes.ollama import FakeOllama
 from tests.proxy.fakes.openai import FakeOpenAI

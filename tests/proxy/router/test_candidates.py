@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from apps.rbac.decisions import PolicyData
+from proxy.callers import Caller
 from proxy.config import ModelSpec
 from proxy.errors import ErrorKind, ProxyError
-from proxy.router.candidates import Catalog, Pins
-from proxy.types import Caller, ChatRequest, ImagePart, Message, TextPart
+from proxy.router.candidates import Lane, Lineup, Pins
+from proxy.router.tokens import request_tokens
+from proxy.types import ChatRequest, ImagePart, Message, TextPart
 from tests.proxy.conftest import ANY_MODEL, WEATHER, chat, model_spec, provider_spec
 
-CATALOG = Catalog(
+LINEUP = Lineup(
     [
         provider_spec("claude", "anthropic", "http://x", model_spec("sonnet", "tools", "vision", price_in=3)),
         provider_spec("gpt", "openai", "http://x", model_spec("mini", "tools", price_in=1),
@@ -24,9 +26,14 @@ CATALOG = Catalog(
 )
 
 
+def planned(lineup: Lineup, request: ChatRequest, *, pins: Pins, caller: Caller) -> list[Lane]:
+    """The lanes for `request`, with the prompt estimate the service computes once and hands to the plan."""
+    return lineup.chat_plan(request, prompt_tokens=request_tokens(request), pins=pins, caller=caller)
+
+
 def keys(request_model: str, pins: Pins = Pins(), caller: Caller = ANY_MODEL, **fields: object) -> list[str]:
     request = chat(model=request_model, **fields)
-    return [lane.key for lane in CATALOG.chat_plan(request, pins=pins, caller=caller)]
+    return [lane.key for lane in planned(LINEUP, request, pins=pins, caller=caller)]
 
 
 def test_auto_orders_by_tier_then_price() -> None:
@@ -46,7 +53,7 @@ def test_tools_and_images_filter_by_capability() -> None:
     assert keys("auto", tools=(WEATHER,)) == ["vllm/qwen", "gpt/mini", "claude/sonnet", "gpt/big"]
     image = ChatRequest(model="auto", messages=(
         Message("user", (TextPart("what"), ImagePart(media_type="image/png", data="AA=="))),))
-    assert [lane.key for lane in CATALOG.chat_plan(image, pins=Pins(), caller=ANY_MODEL)] == [
+    assert [lane.key for lane in planned(LINEUP, image, pins=Pins(), caller=ANY_MODEL)] == [
         "claude/sonnet", "gpt/big"]
 
 
@@ -101,12 +108,12 @@ def test_unknown_model_and_no_candidate_are_distinct_errors() -> None:
 
 def test_an_alias_naming_nothing_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="names no declared model"):
-        Catalog([CATALOG.lanes[0].provider], {"bad": ["nope"]})
+        Lineup([LINEUP.lanes[0].provider], {"bad": ["nope"]})
 
 
-def test_an_empty_catalog_says_no_provider_is_declared_and_where_to_declare_one() -> None:
-    empty = Catalog([], {})
-    for plan in (lambda: empty.chat_plan(chat(model="auto"), pins=Pins(), caller=ANY_MODEL),
+def test_an_empty_lineup_says_no_provider_is_declared_and_where_to_declare_one() -> None:
+    empty = Lineup([], {})
+    for plan in (lambda: planned(empty, chat(model="auto"), pins=Pins(), caller=ANY_MODEL),
                  lambda: empty.count_plan(chat(model="gpt-4o"), pins=Pins(), caller=ANY_MODEL),
                  lambda: empty.embed_plan("text-embed", pins=Pins(), caller=ANY_MODEL)):
         with pytest.raises(ProxyError) as raised:
@@ -119,11 +126,11 @@ def test_an_empty_catalog_says_no_provider_is_declared_and_where_to_declare_one(
 
 
 def test_auto_with_only_embedding_models_names_each_of_them() -> None:
-    embeddings_only = Catalog([provider_spec("ollama", "ollama", "http://x",
+    embeddings_only = Lineup([provider_spec("ollama", "ollama", "http://x",
                                              ModelSpec(id="nomic", capabilities=frozenset({"embeddings"})),
                                              ModelSpec(id="bge", capabilities=frozenset({"embeddings"})))], {})
     with pytest.raises(ProxyError) as raised:
-        embeddings_only.chat_plan(chat(model="auto"), pins=Pins(), caller=ANY_MODEL)
+        planned(embeddings_only, chat(model="auto"), pins=Pins(), caller=ANY_MODEL)
     assert raised.value.kind is ErrorKind.NO_CANDIDATE and raised.value.param == "model"
     assert "ollama/nomic" in raised.value.message and "ollama/bge" in raised.value.message
 
@@ -131,7 +138,7 @@ def test_auto_with_only_embedding_models_names_each_of_them() -> None:
 def test_when_every_lane_is_refused_each_is_named_with_its_reason() -> None:
     caller = caller_with(allow=["models/*"], deny=["models/+/ollama2/*"])
     with pytest.raises(ProxyError) as raised:
-        CATALOG.chat_plan(chat(model="fast", tools=(WEATHER,)), pins=Pins(tier="local"), caller=caller)
+        planned(LINEUP, chat(model="fast", tools=(WEATHER,)), pins=Pins(tier="local"), caller=caller)
     message = raised.value.message
     assert raised.value.kind is ErrorKind.NO_CANDIDATE and raised.value.param == "model"
     assert "ollama/llama lacks tools" in message
@@ -141,7 +148,7 @@ def test_when_every_lane_is_refused_each_is_named_with_its_reason() -> None:
 
 def test_embed_plan_names_each_lane_that_serves_no_embeddings() -> None:
     with pytest.raises(ProxyError) as raised:
-        CATALOG.embed_plan("smart", pins=Pins(), caller=ANY_MODEL)
+        LINEUP.embed_plan("smart", pins=Pins(), caller=ANY_MODEL)
     assert raised.value.kind is ErrorKind.NO_CANDIDATE
     assert "claude/sonnet serves no embeddings" in raised.value.message and "gpt/big" in raised.value.message
 
@@ -155,10 +162,10 @@ def test_a_forbidden_answer_names_every_barred_candidate() -> None:
 
 def test_counting_needs_no_capability_and_no_room_in_the_window() -> None:
     request = chat(model="llama", tools=(WEATHER,), system=(TextPart("x" * 8000),))
-    assert [lane.key for lane in CATALOG.count_plan(request, pins=Pins(), caller=ANY_MODEL)] == [
+    assert [lane.key for lane in LINEUP.count_plan(request, pins=Pins(), caller=ANY_MODEL)] == [
         "ollama/llama", "ollama2/llama"]
 
 
 def test_knows_ids_aliases_auto_and_provider_model_pairs() -> None:
-    assert all(CATALOG.knows(name) for name in ("llama", "smart", "auto", "gpt/mini"))
-    assert not CATALOG.knows("gpt/llama") and not CATALOG.knows("nope")
+    assert all(LINEUP.knows(name) for name in ("llama", "smart", "auto", "gpt/mini"))
+    assert not LINEUP.knows("gpt/llama") and not LINEUP.knows("nope")

@@ -1,26 +1,12 @@
-"""`legion <command>`: one front door; each command group lives in its own module under a `cli` package."""
+"""`legion <command>`: one front door; each command group is a module the LEGION_COMMAND_MODULES setting names."""
 
 from __future__ import annotations
 
 from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-
-# Each module exposes `register(subparsers)`; its parsers set `handler(options) -> int`.
-COMMAND_MODULES = (
-    "apps.core.cli.serve",
-    "apps.core.cli.doctor",
-    "apps.core.cli.config",
-    "apps.core.cli.migrate",
-    "apps.core.cli.admin",
-    "apps.rbac.cli",
-    "apps.runners.cli",
-    "apps.chains.cli",
-    "apps.chains.actors.cli",
-    "apps.chains.schedules.cli",
-    "apps.chains.webhooks.cli",
-)
 
 
 class Command(BaseCommand):
@@ -29,7 +15,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(dest="command", required=True, metavar="<command>")
-        for module in COMMAND_MODULES:
+        for module in settings.LEGION_COMMAND_MODULES:  # named by the composition root (legion_site/settings)
             import_module(module).register(subparsers)
 
     def handle(self, *args: Any, **options: Any) -> None:

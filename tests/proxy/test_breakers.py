@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from django.conf import settings
 
+from proxy.breakers import Breakers, BreakerState, MemoryBreakers, RedisBreakers
 from proxy.config import BreakerSettings
-from proxy.health import Breakers, BreakerState, MemoryBreakers, RedisBreakers
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 SETTINGS = BreakerSettings(failure_threshold=3, window_seconds=60, cooldown_seconds=30,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.core.cli.supervisor import Child, child_start, children_supervise
+from legion_site.commands.supervisor import Child, child_start, children_supervise
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 

@@ -14,8 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 
-from apps.core.cli.supervisor import Child, child_start, children_alive, children_supervise
 from apps.rbac.services import admin_bootstrap
+from legion_site.commands.supervisor import Child, child_start, children_alive, children_supervise
 from proxy.local_model import MODEL_ID, URL_VARIABLE, Launch, local_model_launch, local_model_running
 
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
@@ -75,11 +75,11 @@ def _proxy_local_model_register(url: str) -> None:
     """Settings were loaded before the server existed: rebuild this process's; uvicorn's workers read the variable."""
     # Imported here: the other commands need not load the proxy.
     from proxy.config import proxy_settings_build
-    from proxy.runtime import catalog_build, runtime_configure
+    from proxy.runtime import lineup_build, runtime_configure
 
     os.environ[URL_VARIABLE] = url
     proxy_settings = proxy_settings_build({**settings.CONFIG.values, "proxy.local_model.url": url})
-    catalog_build(proxy_settings)  # aliases naming no model stop `legion proxy` here, as they would without it
+    lineup_build(proxy_settings)  # aliases naming no model stop `legion proxy` here, as they would without it
     runtime_configure(proxy_settings)
 
 

@@ -1,10 +1,11 @@
-"""The admin's part of the catalog, kept current in each proxy process without touching the database on a request.
+"""The admin's part of the lineup, kept current in each proxy process without touching the database on a request.
 
-Providers and aliases edited in the admin or the API (apps.llm) join the settings file's. Every catalog write
-bumps `llm:catalog:version` in Django's cache after commit; each proxy process reads it at most once per
-POLL_SECONDS, from a background task the request path only schedules, and when it moved loads the rows in a
-worker thread and hands the new catalog to the runtime, which swaps it in (proxy/runtime.py). Requests already
-running keep the catalog and clients they started with.
+Providers and aliases edited in the admin or the API join the settings file's. The proxy imports no app: it reads
+them through the reader the composition root names in the PROXY_ADMIN_ENTRIES setting (legion_site/settings),
+which is apps.llm's. Every write of those rows bumps VERSION_KEY in Django's cache after commit; each proxy
+process reads it at most once per POLL_SECONDS, from a background task the request path only schedules, and when
+it moved loads the rows in a worker thread and hands the new lineup to the runtime, which swaps it in
+(proxy/runtime.py). Requests already running keep the lineup and clients they started with.
 
 Name clashes: the settings file wins. The admin refuses a provider or alias name the settings file declares;
 should the file later declare one the database holds, the database's is left out and logged.
@@ -16,25 +17,46 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.utils.module_loading import import_string
 
 from apps.core.config.secrets import VaultAccess
 from proxy.config import ConfigError, ProviderSpec, ProxySettings, provider_credential, provider_spec_validate
 
-log = logging.getLogger("legion.proxy.catalog")
+log = logging.getLogger("legion.proxy.catalog")  # the name (and the log lines) operators already filter on
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0  # between checks while the database or cache keeps failing
-VERSION_KEY = "llm:catalog:version"  # apps.llm.signals.CATALOG_VERSION_KEY (not imported: no ORM models here)
+VERSION_KEY = "llm:catalog:version"  # bumped by the app that stores the rows (apps/llm/signals.py)
 
 
 @dataclass(frozen=True)
-class AdminCatalog:
+class AdminEntries:
+    """The admin's providers and aliases in the settings file's format, as the app that stores them reads them."""
+
+    providers: Sequence[Mapping[str, Any]] = ()
+    aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+def admin_entries_read() -> AdminEntries:
+    """The admin's rows from the reader named by the PROXY_ADMIN_ENTRIES setting; none named, there are none.
+
+    Blocking (it reads the database): call from a worker thread or outside the event loop.
+    """
+    reader = getattr(django_settings, "PROXY_ADMIN_ENTRIES", None)
+    if not reader:
+        return AdminEntries()
+    entries: AdminEntries = import_string(reader)()
+    return entries
+
+
+@dataclass(frozen=True)
+class AdminLineup:
     """The admin's providers (validated, credentials resolved) and aliases, as of `version`."""
 
     version: object = None
@@ -43,16 +65,15 @@ class AdminCatalog:
     credentials: Mapping[str, str] = field(default_factory=dict)
 
 
-def admin_catalog_load() -> AdminCatalog:
+def admin_lineup_load() -> AdminLineup:
     """Read the rows (blocking: call from a worker thread or at startup). A provider that fails validation
     or whose credentials do not resolve is left out with a warning rather than stopping the proxy."""
-    from apps.llm.selectors import alias_entries, provider_entries
-
     version = cache.get(VERSION_KEY)  # read first: a change racing this load moves it again, and we reload
     config = django_settings.CONFIG.values
     vault = VaultAccess(addr=config.get("vault.addr"), token=config.get("vault.token"))
+    entries = admin_entries_read()
     providers, credentials = [], {}
-    for index, raw in enumerate(provider_entries()):
+    for index, raw in enumerate(entries.providers):
         try:
             spec = provider_spec_validate(raw, index=index)
             key = provider_credential(spec, vault=vault)
@@ -62,12 +83,12 @@ def admin_catalog_load() -> AdminCatalog:
         providers.append(spec)
         if key is not None:
             credentials[spec.name] = key
-    aliases = {name: tuple(members) for name, members in alias_entries().items()}
-    return AdminCatalog(version, tuple(providers), aliases, credentials)
+    aliases = {name: tuple(members) for name, members in entries.aliases.items()}
+    return AdminLineup(version, tuple(providers), aliases, credentials)
 
 
-def settings_merge(declared: ProxySettings, admin: AdminCatalog | None) -> ProxySettings:
-    """The settings file's catalog plus the admin's; on a name clash the file's entry is kept.
+def settings_merge(declared: ProxySettings, admin: AdminLineup | None) -> ProxySettings:
+    """The settings file's lineup plus the admin's; on a name clash the file's entry is kept.
 
     Alias members that no longer name a model (deleted in the admin) are dropped, and an alias left empty
     with them, so an edit in the admin can never stop a proxy.
@@ -93,12 +114,12 @@ def settings_merge(declared: ProxySettings, admin: AdminCatalog | None) -> Proxy
     return dataclasses.replace(declared, providers=tuple(providers), aliases=aliases, credentials=credentials)
 
 
-class CatalogWatcher:
-    """Notices catalog changes made by any process and hands the new admin catalog to `on_change`."""
+class LineupWatcher:
+    """Notices changes of the admin's rows made by any process and hands the new admin lineup to `on_change`."""
 
     def __init__(self) -> None:
-        self.admin: AdminCatalog | None = None
-        self.on_change: Callable[[AdminCatalog], None] | None = None
+        self.admin: AdminLineup | None = None
+        self.on_change: Callable[[AdminLineup], None] | None = None
         self._polled_at = 0.0
         self._checking = False
         self._failures = 0
@@ -113,7 +134,7 @@ class CatalogWatcher:
             asyncio.get_running_loop()
         except RuntimeError:
             try:
-                self.admin = admin_catalog_load()
+                self.admin = admin_lineup_load()
             except Exception as exc:  # noqa: BLE001 - any failure here only means "load on the first poll"
                 log.info("admin catalog not loaded at startup (%r); loading on the first request", exc)
 
@@ -131,7 +152,7 @@ class CatalogWatcher:
     async def _check(self) -> None:
         try:
             await self._reload_if_changed()
-        except Exception as exc:  # noqa: BLE001 - keep serving the catalog we have; try again, backing off
+        except Exception as exc:  # noqa: BLE001 - keep serving the lineup we have; try again, backing off
             self._failures += 1
             # One warning per outage, not one per poll: checks back off to MAX_BACKOFF_SECONDS meanwhile.
             (log.warning if self._failures == 1 else log.debug)(
@@ -147,10 +168,10 @@ class CatalogWatcher:
         version = await cache.aget(VERSION_KEY)
         if self.admin is not None and version == self.admin.version:
             return
-        admin = await database_sync_to_async(admin_catalog_load)()
+        admin = await database_sync_to_async(admin_lineup_load)()
         self.admin = admin
         if self.on_change is not None:
             self.on_change(admin)
 
 
-watcher = CatalogWatcher()
+watcher = LineupWatcher()

@@ -10,10 +10,10 @@ import pytest
 from django.conf import settings
 
 from proxy.attempts import SKIPPED_BUSY, Escalation, RequestContext
+from proxy.concurrency import MemoryLimiter, RedisLimiter
 from proxy.config import LimitSettings, ProxySettings
 from proxy.errors import ErrorKind
-from proxy.limits import MemoryLimiter, RedisLimiter
-from proxy.router.candidates import Catalog, Lane, Pins
+from proxy.router.candidates import Lane, Lineup, Pins
 from proxy.runtime import Runtime, runtime_build
 from tests.proxy.conftest import ANY_MODEL, FAST, model_spec, provider_spec
 
@@ -78,8 +78,8 @@ async def test_held_leases_are_renewed_while_the_request_runs() -> None:
 
 
 @pytest.fixture
-async def two_runtimes() -> AsyncIterator[tuple[Runtime, Runtime, Catalog]]:
-    """Two proxy runtimes (as two processes would build them) over one catalog, sharing limits through Redis."""
+async def two_runtimes() -> AsyncIterator[tuple[Runtime, Runtime, Lineup]]:
+    """Two proxy runtimes (as two processes would build them) over one lineup, sharing limits through Redis."""
     suffix = uuid.uuid4().hex[:8]
     proxy_settings = ProxySettings(
         providers=(provider_spec(f"busy-{suffix}", "ollama", "http://127.0.0.1:9", model_spec("m"), concurrency=1),
@@ -88,7 +88,7 @@ async def two_runtimes() -> AsyncIterator[tuple[Runtime, Runtime, Catalog]]:
         deadlines=FAST, limits=redis_limits())
     a, b = runtime_build(proxy_settings), runtime_build(proxy_settings)
     try:
-        yield a, b, a.catalog
+        yield a, b, a.lineup
     finally:
         await a.aclose()
         await b.aclose()
@@ -100,9 +100,9 @@ def escalation(runtime: Runtime, lanes: list[Lane]) -> Escalation:
 
 
 async def test_a_provider_at_its_shared_limit_is_skipped_for_the_next_candidate(
-        two_runtimes: tuple[Runtime, Runtime, Catalog]) -> None:
-    a, b, catalog = two_runtimes
-    lanes = sorted(catalog.resolve("m"), key=lambda lane: lane.rank)
+        two_runtimes: tuple[Runtime, Runtime, Lineup]) -> None:
+    a, b, lineup = two_runtimes
+    lanes = sorted(lineup.resolve("m"), key=lambda lane: lane.rank)
     holding = escalation(a, lanes)
     assert (await holding.next()) is lanes[0]
 
@@ -114,9 +114,9 @@ async def test_a_provider_at_its_shared_limit_is_skipped_for_the_next_candidate(
     holding.ctx.finish()
 
 
-async def test_the_last_busy_candidate_is_waited_for_briefly(two_runtimes: tuple[Runtime, Runtime, Catalog]) -> None:
-    a, b, catalog = two_runtimes
-    busy = [lane for lane in catalog.lanes if lane.provider.concurrency == 1]
+async def test_the_last_busy_candidate_is_waited_for_briefly(two_runtimes: tuple[Runtime, Runtime, Lineup]) -> None:
+    a, b, lineup = two_runtimes
+    busy = [lane for lane in lineup.lanes if lane.provider.concurrency == 1]
     holding = escalation(a, busy)
     assert await holding.next() is busy[0]
     asyncio.get_running_loop().call_later(0.3, holding.ctx.finish)  # that request ends; its lease is released
@@ -125,9 +125,9 @@ async def test_the_last_busy_candidate_is_waited_for_briefly(two_runtimes: tuple
 
 
 async def test_a_candidate_busy_past_the_connect_deadline_answers_overloaded(
-        two_runtimes: tuple[Runtime, Runtime, Catalog]) -> None:
-    a, b, catalog = two_runtimes
-    busy = [lane for lane in catalog.lanes if lane.provider.concurrency == 1]
+        two_runtimes: tuple[Runtime, Runtime, Lineup]) -> None:
+    a, b, lineup = two_runtimes
+    busy = [lane for lane in lineup.lanes if lane.provider.concurrency == 1]
     holding = escalation(a, busy)
     assert await holding.next() is busy[0]
     waiting = escalation(b, busy)

@@ -6,16 +6,16 @@ memory stores (lite mode) the state is the one of the proxy serving in this proc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 
-from proxy.config import ConfigError, ProviderSpec, provider_spec_validate, proxy_settings_build
-from proxy.health import Breakers, breakers_build
-from proxy.limits import Limiter, limiter_build
+from apps.llm.selectors import provider_entries
+from proxy.breakers import Breakers, breakers_build
+from proxy.concurrency import Limiter, limiter_build
+from proxy.config import ConfigError, providers_list, proxy_settings_build
 from proxy.local_model import local_model_entries
 
 
@@ -36,8 +36,6 @@ class ProviderStatus:
 
 def provider_status_read() -> list[ProviderStatus]:
     """Every provider instance (settings file first, then the admin's) with its breaker and leases in use."""
-    from apps.llm.selectors import provider_entries
-
     config = django_settings.CONFIG.values
     # Invalid entries are not listed: the proxy leaves them out too (or, in the settings file, refuses to start).
     listed, _ = providers_list([("settings", [*(config.get("proxy.providers") or []), *local_model_entries(config)]),
@@ -48,19 +46,6 @@ def provider_status_read() -> list[ProviderStatus]:
                            models=[m.id for m in spec.models], concurrency=spec.concurrency,
                            in_use=in_use.get(spec.name), breaker=str(breakers.get(spec.name, "unknown")))
             for spec, source in listed]
-
-
-def providers_list(sources: Iterable[tuple[str, Iterable[Any]]]) -> tuple[list[tuple[ProviderSpec, str]], list[str]]:
-    """The valid provider entries of each (source, entries), with their source; and why each invalid one is not."""
-    listed: list[tuple[ProviderSpec, str]] = []
-    problems: list[str] = []
-    for source, entries in sources:
-        for index, raw in enumerate(entries):
-            try:
-                listed.append((provider_spec_validate(raw, index=index), source))
-            except ConfigError as exc:
-                problems.append(f"{source}: {exc}")
-    return listed, problems
 
 
 async def _states(names: list[str]) -> tuple[dict[str, Any], dict[str, int]]:

@@ -1,4 +1,4 @@
-"""The catalog watcher backs off while its checks fail, warns once per outage, and recovers."""
+"""The lineup watcher backs off while its checks fail, warns once per outage, and recovers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from proxy import catalog_live
-from proxy.catalog_live import CatalogWatcher
+from proxy import admin_lineup
+from proxy.admin_lineup import LineupWatcher
 
 
 @pytest.mark.anyio
@@ -27,16 +27,16 @@ async def test_failing_checks_back_off_warn_once_and_recover(
                 raise ConnectionError("cache down")
             return watcher.admin.version if watcher.admin else None
 
-    monkeypatch.setattr(catalog_live, "cache", FlakyCache())
-    watcher = CatalogWatcher()
-    watcher.admin = catalog_live.AdminCatalog(version="v1")
+    monkeypatch.setattr(admin_lineup, "cache", FlakyCache())
+    watcher = LineupWatcher()
+    watcher.admin = admin_lineup.AdminLineup(version="v1")
 
     async def poke_after(seconds_ago: float) -> None:
         watcher._polled_at = time.monotonic() - seconds_ago
         watcher.poke()
         await asyncio.sleep(0.05)
 
-    with caplog.at_level(logging.DEBUG, logger=catalog_live.log.name):
+    with caplog.at_level(logging.DEBUG, logger=admin_lineup.log.name):
         await poke_after(1.1)
         await poke_after(1.1)  # one failure: the next check waits 2 s
         assert calls == 1

@@ -1,4 +1,4 @@
-"""The catalog in the admin: providers edited with their models, and breaker state read from the proxies' store."""
+"""The lineup in the admin: providers edited with their models, and breaker state read from the proxies' store."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from playwright.sync_api import Page
 
 from apps.llm.models import Provider
 from apps.llm.services import provider_save
+from proxy.breakers import RedisBreakers
 from proxy.config import BreakerSettings
-from proxy.health import RedisBreakers
 from tests.support import admin_login
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.core.health import checks_for_mode, checks_run
+from apps.core.health import checks_run
+from legion_site.readiness import checks_for_mode
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from apps.core.cli.config import settings_reference
+from legion_site.commands.config import settings_reference
 from tests.support import ROOT
 
 

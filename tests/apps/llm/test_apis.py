@@ -12,10 +12,10 @@ from rest_framework.test import APIClient
 from apps.llm.models import Provider
 from apps.rbac.models import Policy
 from apps.rbac.services import api_key_create, principal_create
-from tests.proxy.catalog.conftest import eventually
+from tests.apps.llm.conftest import eventually
 from tests.proxy.conftest import Stack
 
-# The served proxy reads the catalog from its own thread and connection: every write here must commit.
+# The served proxy reads the lineup from its own thread and connection: every write here must commit.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 

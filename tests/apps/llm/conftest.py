@@ -1,4 +1,5 @@
-"""Fixtures for the admin catalog's tests: an API client holding an admin key, and polling for routing changes."""
+"""Fixtures for the lineup's admin and API tests: an API client holding an admin key, the served proxy (the
+proxy's own fixtures) and polling for routing changes."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from rest_framework.test import APIClient
 
 from apps.rbac.models import Policy
 from apps.rbac.services import api_key_create, principal_create
+from tests.proxy.conftest import proxy_keys, served_stack, stack
 
-# Routing must follow a catalog change within this long: one poll interval, a reload, and some slack.
+__all__ = ["proxy_keys", "served_stack", "stack"]
+
+# Routing must follow a lineup change within this long: one poll interval, a reload, and some slack.
 CHANGE_SECONDS = 3.0
 
 
