@@ -1,4 +1,4 @@
-"""Admin for the proxy's catalog: providers with their models inline, aliases, and a live status page
+"""Admin for the proxy's lineup: providers with their models inline, aliases, and a live status page
 (circuit breakers and concurrency leases, read from the same stores the proxies use)."""
 
 from __future__ import annotations

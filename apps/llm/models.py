@@ -2,7 +2,7 @@
 
 Fields and validation are the settings format's (proxy/config.py validates both). Credentials are stored as
 secret references (`env://…`, `file://…`, `vault://…`), never as resolved secrets; each proxy resolves them
-when it builds its catalog.
+when it builds its lineup.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reads of the catalog: the admin's rows in the settings file's format, and the names the settings file takes."""
+"""Reads of the lineup: the admin's rows in the settings file's format, and the names the settings file takes."""
 
 from __future__ import annotations
 

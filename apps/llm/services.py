@@ -1,7 +1,7 @@
-"""Writes of the catalog: a provider with its models and an alias, validated like the settings file.
+"""Writes of the lineup: a provider with its models and an alias, validated like the settings file.
 
-Each write runs in one transaction; the catalog version is bumped after commit (apps/llm/signals.py), so
-every proxy process rebuilds its catalog within about a second.
+Each write runs in one transaction; the lineup version is bumped after commit (apps/llm/signals.py), so
+every proxy process rebuilds its lineup within about a second.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/api/v1/proxy/: the proxy's catalog (providers with models, aliases) and the providers' live status."""
+"""/api/v1/proxy/: the proxy's lineup (providers with models, aliases) and the providers' live status."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter

@@ -19,7 +19,7 @@ from proxy.dialects.fields import (
     tool_result_append,
 )
 from proxy.dialects.openai import EFFORT_BUDGET, NATIVE_FIELDS, native_fields
-from proxy.dialects.responses.tools import ToolCatalog
+from proxy.dialects.responses.tools import ToolSet
 from proxy.errors import invalid
 from proxy.types import (
     ChatRequest,
@@ -62,7 +62,7 @@ class ResponsesRequest:
     request fields a Response object repeats."""
 
     chat: ChatRequest
-    tools: ToolCatalog
+    tools: ToolSet
     echo: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -73,22 +73,22 @@ def request_parse(body: bytes, limits: Limits) -> ResponsesRequest:
     for key, kind in CHECKED:
         optional(data, key, kind)
     items = _items(data, limits)
-    catalog = ToolCatalog()
-    catalog.add(optional(data, "tools", list) or [], "tools", limits)
+    toolset = ToolSet()
+    toolset.add(optional(data, "tools", list) or [], "tools", limits)
     for index, item in enumerate(items):
         if item.get("type") == "additional_tools":  # Codex declares its tools this way for its own models
-            catalog.add(required(item, "tools", list, f"input[{index}]"), f"input[{index}].tools", limits)
-    catalog.build()
-    system, messages = _Turns(catalog).read(items, optional(data, "instructions", str))
+            toolset.add(required(item, "tools", list, f"input[{index}]"), f"input[{index}].tools", limits)
+    toolset.build()
+    system, messages = _Turns(toolset).read(items, optional(data, "instructions", str))
     reasoning = optional(data, "reasoning", dict) or {}
     text = optional(data, "text", dict) or {}
     verbosity = optional(text, "verbosity", str, "text")
     native = {**data, "verbosity": verbosity}
-    if not catalog.tools:
+    if not toolset.tools:
         native.pop("parallel_tool_calls", None)  # OpenAI refuses it on a request without tools
     chat = ChatRequest(
-        model=model, messages=messages, system=system, tools=catalog.tools,
-        tool_choice=catalog.choice(data.get("tool_choice")),
+        model=model, messages=messages, system=system, tools=toolset.tools,
+        tool_choice=toolset.choice(data.get("tool_choice")),
         max_tokens=positive_int(data, "max_output_tokens"),
         temperature=number_in(data, "temperature", 0, 2),
         top_p=number_in(data, "top_p", 0, 1),
@@ -98,12 +98,12 @@ def request_parse(body: bytes, limits: Limits) -> ResponsesRequest:
         thinking_budget=_budget(reasoning),
         user=optional(data, "user", str) or "",
         native=native_fields(native, NATIVE),
-        dropped=tuple(catalog.dropped),
+        dropped=tuple(toolset.dropped),
     )
     echo = {key: data[key] for key in ECHOED if data.get(key) is not None}
     echo.update(parallel_tool_calls=data.get("parallel_tool_calls") is not False,
                 tool_choice=data.get("tool_choice") or "auto", tools=data.get("tools") or [])
-    return ResponsesRequest(chat, catalog, echo)
+    return ResponsesRequest(chat, toolset, echo)
 
 
 def _refuse_stateful(data: Mapping[str, Any]) -> None:
@@ -161,8 +161,8 @@ class _Turns:
     An assistant's reasoning, text and calls are one assistant turn; the outputs of its calls one user turn.
     """
 
-    def __init__(self, catalog: ToolCatalog) -> None:
-        self.catalog = catalog
+    def __init__(self, toolset: ToolSet) -> None:
+        self.toolset = toolset
         self.system: list[TextPart] = []
         self.messages: list[Message] = []
 
@@ -191,7 +191,7 @@ class _Turns:
         elif kind == "item_reference":
             raise invalid("Legion keeps no items, so an 'item_reference' cannot be resolved: send the item itself",
                           param=f"{path}.type")
-        elif kind != "additional_tools":  # read by the tool catalog
+        elif kind != "additional_tools":  # read by the ToolSet
             raise invalid(f"'{path}.type' '{kind}' is not supported", param=f"{path}.type")
 
     def _message(self, item: dict[str, Any], path: str) -> None:
@@ -223,7 +223,7 @@ class _Turns:
             self.messages.append(Message("assistant", parts))
 
     def _call(self, item: dict[str, Any], path: str, kind: str) -> ToolUsePart:
-        name = self.catalog.canonical(required(item, "name", str, path), optional(item, "namespace", str, path))
+        name = self.toolset.canonical(required(item, "name", str, path), optional(item, "namespace", str, path))
         call_id = required(item, "call_id", str, path)
         if kind == "custom_tool_call":
             return ToolUsePart(id=call_id, name=name, input={"input": required(item, "input", str, path)})

@@ -33,7 +33,7 @@ class Origin:
 
 
 @dataclass
-class ToolCatalog:
+class ToolSet:
     """Every tool a request declares (top-level `tools` and `additional_tools` input items), by canonical name.
 
     `add` every list, then `build` once: names are given only when all are known, so that a top-level tool keeps
