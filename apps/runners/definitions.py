@@ -52,22 +52,41 @@ class Extension:
             raise ValueError(f"extension {self.name}: unknown capabilities {sorted(unknown)}")
 
 
+# "May this run's principal perform ACTION on RESOURCE?" The engine binds one to RBAC for each run.
+Authorizer = Callable[[str, str], bool]
+
+
+def _refuse(action: str, resource: str) -> bool:
+    return False
+
+
 @dataclass
 class RunContext:
     """What a running function may know about its run; declare a `ctx: RunContext` parameter to receive it.
 
     `idempotency_key` is stable across retries and redeliveries of the same run: use it to make an
     external side effect happen once even when the function itself runs twice.
+
+    `principal` names whom the run acts for (who started its root run; "" for none), and `authorize`
+    asks RBAC whether that principal may do something the function guards itself (the http extension
+    asks before reaching a non-public address). Without a principal, or without an `authorizer` from
+    the engine, every question is refused.
     """
 
     run_id: str
     idempotency_key: str
     attempt: int
     function: str
+    principal: str = ""
     log_lines: list[dict[str, Any]] = field(default_factory=list)
+    authorizer: Authorizer = field(default=_refuse, repr=False)
 
     def log(self, message: str, *, level: str = "info") -> None:
         self.log_lines.append({"level": level, "message": message})
+
+    def authorize(self, action: str, resource: str) -> bool:
+        """May the run's principal perform `action` on `resource`?"""
+        return self.authorizer(action, resource)
 
 
 @dataclass(frozen=True)

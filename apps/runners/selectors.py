@@ -11,6 +11,8 @@ from apps.core.errors import ApplicationError
 from apps.core.masking import credentials_mask
 from apps.rbac.authorization import authorize
 from apps.rbac.models import Principal
+from apps.rbac.selectors import principal_queryset
+from apps.runners.definitions import Authorizer
 from apps.runners.models import Extension, Function
 
 
@@ -38,6 +40,19 @@ def function_name_get(*, function_id: int) -> str:
 def function_content_readable(*, function: Function, principal: Principal | None) -> bool:
     """Whether `principal` sees its runs' payloads and results whole: `read_content` on the function."""
     return authorize(principal, "read_content", function.resource).allowed
+
+
+def run_authorizer(*, principal: str) -> Authorizer:
+    """`RunContext.authorizer` for a run acting for the principal named `principal` ("" for none, refused).
+
+    The principal is read when a question is asked, not when the run starts: most functions never ask,
+    and each answer reflects the principal's policies as they are then.
+    """
+    def authorized(action: str, resource: str) -> bool:
+        found = principal_queryset().filter(name=principal).first() if principal else None
+        return authorize(found, action, resource).allowed
+
+    return authorized
 
 
 def run_content_shown(*, function: Function, payload: Any, result: Any, readable: bool) -> tuple[Any, Any]:

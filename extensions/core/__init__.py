@@ -1,6 +1,6 @@
 """The `core` extension: small functions for building and testing chains (log, wait, fail on purpose)."""
 
-from apps.runners.definitions import Extension
+from apps.runners.sdk import Extension
 
 EXTENSION = Extension(
     name="core",

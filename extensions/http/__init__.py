@@ -1,7 +1,6 @@
 """The `http` extension: outbound HTTP requests with timeouts, size limits and SSRF protection."""
 
-from apps.runners.definitions import Extension
-from apps.runners.extension_settings import extension_settings_schema
+from apps.runners.sdk import Extension, extension_settings_schema
 
 EXTENSION = Extension(
     name="http",

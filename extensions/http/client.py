@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from typing_extensions import TypedDict
 
-from apps.runners.definitions import PermanentError
+from apps.runners.sdk import Authorizer, PermanentError
 from extensions.http.guard import IPAddress, Resolver, Target, system_resolve, target_check
 
 # Headers that carry credentials for one origin; not sent on to another after a redirect.
@@ -72,10 +72,11 @@ def check_status(answer: HttpResponse, *, refused_from: int = 400,
         raise refused(f"{answer['url']} answered {answer['status']}")
 
 
-def exchange(outgoing: Outgoing, *, limits: Limits, principal: Any, follow_redirects: bool = True,
+def exchange(outgoing: Outgoing, *, limits: Limits, authorize: Authorizer, follow_redirects: bool = True,
              resolve: Resolver = system_resolve, ca_file: str | None = None) -> HttpResponse:
     """Send the request, following redirects (each target checked again) within one deadline.
 
+    `authorize` is the run's `ctx.authorize`: the guard asks it before reaching a non-public address.
     TLS certificates are verified against the host name, with `ca_file`'s CAs or else certifi's.
     """
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
@@ -83,7 +84,7 @@ def exchange(outgoing: Outgoing, *, limits: Limits, principal: Any, follow_redir
     url = httpx.URL(outgoing.url).copy_merge_params(outgoing.params)
     method, headers, content = outgoing.method.upper(), dict(outgoing.headers), outgoing.content
     for redirects in range(limits.max_redirects + 1):
-        target = target_check(url, principal=principal, resolve=resolve)
+        target = target_check(url, authorize=authorize, resolve=resolve)
         status, response_headers, body = _send(target, method, headers, content, limits, deadline, verify)
         location = response_headers.get("location")
         if not (follow_redirects and status in (301, 302, 303, 307, 308) and location):

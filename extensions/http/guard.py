@@ -3,8 +3,8 @@
 The address checked is the address connected to (`client.py` pins it), so a name that resolves to a
 public address for the check and to 127.0.0.1 for the connection (DNS rebinding) has nothing to exploit.
 
-RBAC resource of a non-public target: `network/<category>/<address>/<port>`, action `execute`, for the
-principal the run belongs to. Categories: `loopback`, `private` (RFC 1918, carrier-grade NAT
+RBAC resource of a non-public target: `network/<category>/<address>/<port>`, action `execute`, asked of
+the run's principal through `ctx.authorize`. Categories: `loopback`, `private` (RFC 1918, carrier-grade NAT
 100.64.0.0/10, IPv6 unique local), `link-local` (169.254.0.0/16 with cloud metadata services, fe80::/10),
 `unspecified` (0.0.0.0, ::), `multicast`, and `reserved` (documentation, benchmarking, broadcast and
 every other address that is not globally routable). A policy rule `network/loopback/*` allows every
@@ -17,11 +17,10 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
-from apps.runners.definitions import PermanentError
+from apps.runners.sdk import Authorizer, PermanentError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -33,7 +32,7 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class NetworkRefused(PermanentError):
-    """The target is not public and no policy lets this principal reach it, or the URL cannot be used at all."""
+    """The target is not public and no policy lets the run's principal reach it, or the URL cannot be used at all."""
 
     code = "network_refused"
 
@@ -101,7 +100,7 @@ def system_resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def target_check(url: httpx.URL, *, principal: Any, resolve: Resolver = system_resolve) -> Target:
+def target_check(url: httpx.URL, *, authorize: Authorizer, resolve: Resolver = system_resolve) -> Target:
     """Resolve `url`'s host once and return the addresses to connect to, or raise NetworkRefused.
 
     Every resolved address must be allowed, not just the first: a name that answers with a public and a
@@ -117,7 +116,7 @@ def target_check(url: httpx.URL, *, principal: Any, resolve: Resolver = system_r
     if not addresses:
         raise NetworkRefused(f"{host} resolved to no address")
     for address in addresses:
-        _check(address, port, principal=principal, host=host)
+        _check(address, port, authorize=authorize, host=host)
     return Target(url=url, host=host, port=port, addresses=tuple(addresses))
 
 
@@ -136,23 +135,11 @@ def _parse(text: str) -> IPAddress:
     return address
 
 
-def _check(address: IPAddress, port: int, *, principal: Any, host: str) -> None:
+def _check(address: IPAddress, port: int, *, authorize: Authorizer, host: str) -> None:
     category = address_category(address)
     if category is None:
         return
-    from apps.rbac.authorization import authorize
-
     resource = network_resource(category, address, port)
-    decision = authorize(principal, "execute", resource)
-    if not decision.allowed:
+    if not authorize("execute", resource):
         raise NetworkRefused(f"{host} is {category} ({address.compressed}); refused without a policy allowing "
                              f"execute on {resource}")
-
-
-def run_principal(run_id: str) -> Any:
-    """The principal a run acts for (the one who started its root run), or None when it has none."""
-    from apps.chains.models import TaskRun
-    from apps.rbac.selectors import principal_queryset
-
-    name = TaskRun.objects.filter(pk=run_id).values_list("principal", flat=True).first()
-    return principal_queryset().filter(name=name).first() if name else None

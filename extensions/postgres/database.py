@@ -22,8 +22,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from apps.runners.definitions import PermanentError
-from apps.runners.extension_settings import extension_connection, extension_settings
+from apps.runners.sdk import PermanentError, extension_connection, extension_settings
 
 # SQLSTATE classes worth another attempt: connection exceptions, transaction rollbacks (serialization
 # failures, deadlocks), insufficient resources, and operator intervention such as a server shutting down.

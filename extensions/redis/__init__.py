@@ -1,7 +1,6 @@
 """The `redis` extension: get, set and publish on named Redis connections."""
 
-from apps.runners.definitions import Extension
-from apps.runners.extension_settings import extension_settings_schema
+from apps.runners.sdk import Extension, extension_settings_schema
 
 EXTENSION = Extension(
     name="redis",

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from apps.runners.definitions import PermanentError
-from apps.runners.extension_settings import extension_connection, extension_settings
+from apps.runners.sdk import PermanentError, extension_connection, extension_settings
 
 
 class RedisCommandError(PermanentError):

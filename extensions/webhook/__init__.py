@@ -1,7 +1,6 @@
 """The `webhook` extension: send signed webhooks; inbound ones are the engine's endpoints (`apps.chains.webhooks`)."""
 
-from apps.runners.definitions import Extension
-from apps.runners.extension_settings import extension_settings_schema
+from apps.runners.sdk import Extension, extension_settings_schema
 
 EXTENSION = Extension(
     name="webhook",

@@ -12,9 +12,12 @@ import pytest
 from apps.chains.models import TaskRun
 from apps.chains.services.runs import run_execute
 from apps.runners.models import Function
-from tests.apps.chains.conftest import config, principal_with, registry
+from apps.runners.sdk import Authorizer
+from apps.runners.selectors import run_authorizer
+from tests.apps.chains.conftest import principal_with, registry
+from tests.apps.conftest import config
 
-__all__ = ["config", "principal_with", "registry", "run_as"]
+__all__ = ["authorizer_for", "config", "principal_with", "registry", "run_as"]
 
 
 def run_as(name: str, payload: dict[str, Any], principal: Any = None) -> TaskRun:
@@ -40,3 +43,8 @@ def policy_principal(name: str, *rules: dict[str, Any]) -> Any:
 
     policy = policy_create(name=f"{name}-policy", rules=list(rules))
     return principal_create(name=name, policies=[policy])
+
+
+def authorizer_for(principal: Any) -> Authorizer:
+    """`ctx.authorize` as the engine binds it for a run of `principal`."""
+    return run_authorizer(principal=principal.name)

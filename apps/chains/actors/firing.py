@@ -33,6 +33,7 @@ from apps.rbac.models import Principal
 from apps.runners.definitions import RunContext
 from apps.runners.models import Function
 from apps.runners.registry import function_spec_get
+from apps.runners.selectors import run_authorizer
 from apps.runners.services import check_functions_execute
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,9 @@ def actor_call(*, actor: ActorSnapshot) -> Call:
         raise ApplicationError("function_unavailable", f"{entry.qualified_name} is not loaded here")
     run_id = uuid.uuid4()
     key = f"actor:{actor.name}:{run_id}"
-    context = RunContext(run_id=str(run_id), idempotency_key=key, attempt=1, function=entry.qualified_name)
+    name = principal.name if principal else ""
+    context = RunContext(run_id=str(run_id), idempotency_key=key, attempt=1, function=entry.qualified_name,
+                         principal=name, authorizer=run_authorizer(principal=name))
     started = timezone.now()
     result = spec.call(actor.payload, context)
     check_json_size(value=result, what="result")

@@ -34,7 +34,7 @@ from apps.core.errors import ApplicationError
 from apps.runners.definitions import FunctionInputError, PermanentError, RunContext
 from apps.runners.models import Function
 from apps.runners.registry import function_spec_get
-from apps.runners.selectors import function_name_get
+from apps.runners.selectors import function_name_get, run_authorizer
 from apps.runners.services import check_functions_execute
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,8 @@ def run_execute(*, run_id: str) -> Outcome:
     run = claimed
     function_name = function_name_get(function_id=run.function_id)
     context = RunContext(run_id=str(run.pk), idempotency_key=run.idempotency_key, attempt=run.attempts,
-                         function=function_name)
+                         function=function_name, principal=run.principal,
+                         authorizer=run_authorizer(principal=run.principal))
     spec = function_spec_get(function_name)
     if spec is None:
         return _finish_failed(run, context, {"code": "function_unavailable",

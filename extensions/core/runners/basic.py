@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from apps.runners.definitions import PermanentError, RunContext, runner_function
+from apps.runners.sdk import PermanentError, RunContext, runner_function
 
 TRIGGER_WORDS = ("basic", "log", "wait", "echo", "fail")
 logger = logging.getLogger("legion.extensions.core")

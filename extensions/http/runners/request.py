@@ -7,10 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from apps.runners.definitions import PermanentError, RunContext, Sensitive, runner_function
-from apps.runners.extension_settings import extension_settings
+from apps.runners.sdk import PermanentError, RunContext, Sensitive, extension_settings, runner_function
 from extensions.http.client import HttpResponse, Limits, Outgoing, check_status, exchange
-from extensions.http.guard import run_principal
 
 TRIGGER_WORDS = ("request", "get", "post", "fetch", "download", "call")
 
@@ -87,7 +85,7 @@ def _request(ctx: RunContext, outgoing: Outgoing, timeout_seconds: float | None,
         max_bytes=min(max_bytes or configured["max_response_bytes"], configured["max_response_bytes"]),
         max_redirects=configured["max_redirects"],
     )
-    answer = exchange(outgoing, limits=limits, principal=run_principal(ctx.run_id), follow_redirects=follow_redirects,
+    answer = exchange(outgoing, limits=limits, authorize=ctx.authorize, follow_redirects=follow_redirects,
                       ca_file=configured["ca_file"])
     ctx.log(f"{outgoing.method} {answer['url']} -> {answer['status']}")
     if fail_on_status:

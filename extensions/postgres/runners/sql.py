@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from apps.runners.definitions import RunContext, runner_function
+from apps.runners.sdk import RunContext, runner_function
 from extensions.postgres.database import Statement, statement_run
 
 TRIGGER_WORDS = ("sql", "query", "select", "insert", "update", "database")

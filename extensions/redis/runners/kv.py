@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from apps.runners.definitions import RunContext, runner_function
+from apps.runners.sdk import RunContext, runner_function
 from extensions.redis.connections import redis_client
 
 TRIGGER_WORDS = ("get", "set", "key", "value", "cache")

@@ -12,8 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from apps.runners.definitions import PermanentError, RunContext, runner_function
-from apps.runners.extension_settings import extension_settings
+from apps.runners.sdk import PermanentError, RunContext, extension_settings, runner_function
 
 TRIGGER_WORDS = ("mail", "email", "send", "notify")
 

@@ -7,11 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from apps.core.signatures import signature_headers
-from apps.runners.definitions import PermanentError, RunContext, runner_function
-from apps.runners.extension_settings import extension_settings
+from apps.runners.sdk import PermanentError, RunContext, extension_settings, runner_function, signature_headers
 from extensions.http.client import HttpResponse, Limits, Outgoing, check_status, exchange
-from extensions.http.guard import run_principal
 
 TRIGGER_WORDS = ("send", "post", "notify", "callback")
 
@@ -51,7 +48,7 @@ def send(
                "Content-Type": "application/json"}
     http = extension_settings("http")
     limits = Limits(timeout=configured["timeout_ms"] / 1000, max_bytes=http["max_response_bytes"], max_redirects=0)
-    answer = exchange(Outgoing("POST", url, headers, {}, body), limits=limits, principal=run_principal(ctx.run_id),
+    answer = exchange(Outgoing("POST", url, headers, {}, body), limits=limits, authorize=ctx.authorize,
                       follow_redirects=False, ca_file=http["ca_file"])
     ctx.log(f"webhook to {answer['url']} signed with '{key}' -> {answer['status']}")
     check_status(answer, refused_from=300, refused=WebhookRejectedError)  # redirects are not followed: refused

@@ -19,7 +19,7 @@ from werkzeug import Request, Response
 from apps.chains.models import RunStatus, TaskRun
 from extensions.http.client import Limits, Outgoing, exchange
 from extensions.http.guard import address_category
-from tests.extensions.conftest import policy_principal, principal_with
+from tests.extensions.conftest import authorizer_for, policy_principal, principal_with
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(60)]
 
@@ -142,7 +142,7 @@ def test_the_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
 
     server.expect_request("/", headers={"Host": f"rebind.test:{server.port}"}).respond_with_data("pinned")
     answer = exchange(Outgoing("GET", f"http://rebind.test:{server.port}/", {}, {}, None),
-                      limits=Limits(timeout=5, max_bytes=1024, max_redirects=0), principal=local_ok,
+                      limits=Limits(timeout=5, max_bytes=1024, max_redirects=0), authorize=authorizer_for(local_ok),
                       resolve=rebinding)
 
     assert answer["status"] == 200 and answer["body"] == "pinned"
@@ -154,7 +154,7 @@ def test_a_name_with_one_public_and_one_private_address_is_refused(local_ok: Any
 
     with pytest.raises(NetworkRefused, match="private"):
         exchange(Outgoing("GET", "http://mixed.test/", {}, {}, None),
-                 limits=Limits(timeout=5, max_bytes=1024, max_redirects=0), principal=local_ok,
+                 limits=Limits(timeout=5, max_bytes=1024, max_redirects=0), authorize=authorizer_for(local_ok),
                  resolve=lambda host, port: ["93.184.215.14", "192.168.1.10"])
 
 
@@ -236,7 +236,7 @@ def test_credentials_are_not_forwarded_to_another_origin(server: HTTPServer, oth
 
     answer = exchange(Outgoing("GET", server.url_for("/login"), {"Authorization": "Bearer s3cret", "X-Trace": "1"},
                                {}, None),
-                      limits=Limits(timeout=5, max_bytes=1024, max_redirects=2), principal=local_ok)
+                      limits=Limits(timeout=5, max_bytes=1024, max_redirects=2), authorize=authorizer_for(local_ok))
 
     assert answer["body"] == "there"
     (request, _), = other_server.log
@@ -305,13 +305,13 @@ def test_tls_to_the_pinned_address_is_verified_against_the_name(tmp_path: Path, 
     with HTTPServer(host="127.0.0.1", ssl_context=server_context) as tls:
         tls.expect_request("/").respond_with_data("secure")
         answer = exchange(Outgoing("GET", f"https://service.test:{tls.port}/", {}, {}, None), limits=limits,
-                          principal=local_ok, resolve=loopback, ca_file=str(ca_file))
+                          authorize=authorizer_for(local_ok), resolve=loopback, ca_file=str(ca_file))
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             exchange(Outgoing("GET", f"https://other.test:{tls.port}/", {}, {}, None), limits=limits,
-                     principal=local_ok, resolve=loopback, ca_file=str(ca_file))
+                     authorize=authorizer_for(local_ok), resolve=loopback, ca_file=str(ca_file))
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             exchange(Outgoing("GET", f"https://service.test:{tls.port}/", {}, {}, None), limits=limits,
-                     principal=local_ok, resolve=loopback)  # certifi does not know the test CA
+                     authorize=authorizer_for(local_ok), resolve=loopback)  # certifi does not know the test CA
 
     assert answer["status"] == 200 and answer["body"] == "secure"
     assert answer["url"] == f"https://service.test:{tls.port}/"
@@ -324,5 +324,6 @@ def test_the_next_checked_address_is_tried_when_one_refuses_connections(server: 
         return ["127.0.0.2", "127.0.0.1"]  # nothing listens on 127.0.0.2 at this port
 
     answer = exchange(Outgoing("GET", f"http://two.test:{server.port}/", {}, {}, None),
-                      limits=Limits(timeout=5, max_bytes=1024, max_redirects=0), principal=local_ok, resolve=two)
+                      limits=Limits(timeout=5, max_bytes=1024, max_redirects=0), authorize=authorizer_for(local_ok),
+                      resolve=two)
     assert answer["body"] == "second address"
