@@ -47,10 +47,10 @@ def table(figures: dict[str, Figures], burst_count: int) -> str:
          load),
     ]
     lines = [f"{'':44}" + "".join(f" {column:>9}" for column in COLUMNS.values())
-             + "".join(f" {'/' + COLUMNS[peer]:>10}" for peer in TARGETS)]
+             + "".join(f" {'vs ' + COLUMNS[peer]:>13}" for peer in TARGETS)]
     for name, shown, compared in rows:
         lines.append(f"{name:44}" + "".join(f" {shown[system]:9.2f}" for system in COLUMNS)
-                     + "".join(f" {compared['legion'] / compared[peer]:9.2f}x" for peer in TARGETS))
+                     + "".join(f" {compared['legion'] / compared[peer]:12.2f}x" for peer in TARGETS))
     return "\n".join(lines)
 
 
