@@ -1,13 +1,17 @@
-"""`python -m bench.chains`: Legion's 10-step chain against a bare Celery chain, then the spool; prints the table.
+"""`python -m bench.chains`: Legion's 10-step chain against two Celery chains, then the spool; prints the table.
 
-Both chains run on the same RabbitMQ, through the same worker process (`legion worker`, prefork) and the
-same queue, in interleaved rounds. Per step: a chain's time (its first publish to its last task's body)
-divided by ten, one chain at a time (latency) and with many in flight (cost under load).
+The peers: a bare Celery chain (no results kept) and the same chain with every task's state and result
+stored in the database by django-celery-results. Legion's chain and the bare one run through the same worker
+process (`legion worker`, prefork) and queue; the database-results peer through a Celery worker of its own
+(same pool, concurrency and Celery settings) on a queue of its own; all on the same RabbitMQ and PostgreSQL,
+in interleaved rounds. Per step: a chain's time (its first publish to its last task's body) divided by ten,
+one chain at a time (latency) and with many in flight (cost under load).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import sys
@@ -37,6 +41,10 @@ def _options() -> argparse.Namespace:
 
 def main() -> int:
     options = _options()
+    if importlib.util.find_spec("django_celery_results") is None:
+        print("bench: the database-results peer needs django-celery-results from requirements/dev.txt "
+              "(`./legion test` installs it)", file=sys.stderr)
+        return 2
     began, load_before = time.monotonic(), os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="legion-bench-chains-"))
     run_id = uuid.uuid4().hex[:8]
@@ -47,44 +55,54 @@ def main() -> int:
 
     from bench.chains import report
     from bench.chains.bare import bare_chain_start
+    from bench.chains.db_results.app import db_results_chain_start, db_results_stored
     from bench.chains.legion import legion_breakdown, legion_chain_build
     from bench.chains.measure import rounds_run
     from bench.chains.profile import Profiler
     from bench.chains.spool import spool_measure
 
     legion = legion_chain_build()
-    worker = Worker(queue=queue, concurrency=options.concurrency, log=workdir / "worker.log")
+    db_queue = f"{queue}-db-results"
+    worker = Worker(module="bench.chains.worker", queue=queue, concurrency=options.concurrency,
+                    log=workdir / "worker.log")
+    db_worker = Worker(module="bench.chains.db_results.worker", queue=db_queue, concurrency=options.concurrency,
+                       log=workdir / "worker-db-results.log")
     key = f"bench:chains:{run_id}"
     profiler = None
     try:
         worker.wait_ready()
+        db_worker.wait_ready()
         if options.profile:
             profiler = Profiler(pid=worker.process.pid, output=options.profile.resolve())
-        figures = rounds_run({"legion": legion.start, "celery": lambda mark: bare_chain_start(mark=mark, queue=queue)},
+        figures = rounds_run({"legion": legion.start,
+                              "celery-db": lambda mark: db_results_chain_start(mark=mark, queue=db_queue),
+                              "celery": lambda mark: bare_chain_start(mark=mark, queue=queue)},
                              key=key, rounds=options.rounds, sequential_count=options.sequential,
                              burst_count=options.burst)
     finally:
         if profiler is not None:
             profiler.stop()
         worker.stop()
+        db_worker.stop()  # a warm shutdown: the last tasks' results are stored before it exits
         _queue_drop(queue)
+        _queue_drop(db_queue)
     spool = None if options.no_spool else spool_measure(workdir=workdir, most=options.spool_messages,
                                                           seconds=options.spool_seconds)
     breakdown = legion_breakdown(mark_prefix=f"{key}|legion-seq")
-    legion_chains = WARMUP + options.rounds * (options.sequential + options.burst)
+    chains = WARMUP + options.rounds * (options.sequential + options.burst)  # of each system
 
     print(f"\nLegion chains benchmark: a chain of ten no-op runs (a CEL condition and a CEL transformation on each "
-          f"of its nine hops) against a bare Celery chain() of ten no-op tasks; RabbitMQ, one `legion worker` with "
-          f"{options.concurrency} pool processes for both; {options.rounds} interleaved rounds of "
-          f"{options.sequential} chains one at a time and {options.burst} in flight; "
-          f"{time.monotonic() - began:.0f} s\n")
-    print(report.table(figures["legion"], figures["celery"], options.burst))
+          f"of its nine hops) against a Celery chain() of ten no-op tasks storing every result with "
+          f"django-celery-results and a bare one; RabbitMQ, one `legion worker` for Legion and bare Celery and one "
+          f"Celery worker for the database-results peer, {options.concurrency} pool processes each; "
+          f"{options.rounds} interleaved rounds of {options.sequential} chains one at a time and {options.burst} "
+          f"in flight; {time.monotonic() - began:.0f} s\n")
+    print(report.table(figures, options.burst))
     print()
     for line in report.breakdown_lines(breakdown) + ([] if spool is None else report.spool_lines(spool)):
         print(line)
     print()
-    for target in report.targets(figures["legion"], figures["celery"], options.burst, breakdown, spool,
-                                 legion_chains):
+    for target in report.targets(figures, options.burst, breakdown, spool, db_results_stored(), chains):
         print(target.line())
     print(report.caveat(load_before, os.getloadavg()[0]))
     if options.profile:

@@ -74,13 +74,14 @@ def _entry_point_dir(workdir: Path) -> Path:
 
 
 class Worker:
-    """One `legion worker` process (plus the bare no-op tasks) on the bench queue; its log goes to a file."""
+    """One worker process, `python -m <module>` (`bench.chains.worker`: `legion worker` plus the bare no-op tasks),
+    on one bench queue; its log goes to a file."""
 
-    def __init__(self, *, queue: str, concurrency: int, log: Path) -> None:
+    def __init__(self, *, module: str, queue: str, concurrency: int, log: Path) -> None:
         self.log = log
         self._out = log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.chains.worker", "--queues", queue, "--concurrency", str(concurrency)],
+            [sys.executable, "-m", module, "--queues", queue, "--concurrency", str(concurrency)],
             cwd=ROOT, env=dict(os.environ), stdout=self._out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
 

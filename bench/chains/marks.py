@@ -31,9 +31,12 @@ def marks_wait(key: str, count: int, timeout: float) -> dict[str, float]:
     deadline = time.monotonic() + timeout
     while len(found) < count:
         left = deadline - time.monotonic()
-        popped = _client().blpop([key], timeout=max(left, 0.01)) if left > 0 else None
-        if popped is None:
+        if left <= 0:
             raise TimeoutError(f"{len(found)} of {count} chains finished within {timeout:.0f}s")
+        # Short blocking pops: redis-py's socket timeout (5 s by default) cuts a longer wait with an error.
+        popped = _client().blpop([key], timeout=min(left, 1.0))
+        if popped is None:
+            continue
         label, _, at = popped[1].decode().partition(" ")
         found[label] = float(at)
     return found
