@@ -15,7 +15,7 @@ from kombu import Connection, Exchange
 
 from apps.chains.actors.models import Actor
 from apps.chains.models import TaskRun
-from tests.apps.chains.test_reliability import wait_until
+from tests.support import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,7 +73,7 @@ def test_each_message_starts_a_run_once(
     publish({"message": "first"}, queue=names["queue"], message_id="m-1")
     publish({"message": "first"}, queue=names["queue"], message_id="m-1")  # redelivered / sent twice
     publish({"message": "second", "level": "warning"}, queue=names["queue"], message_id="m-2")
-    wait_until(lambda: TaskRun.objects.count() == 2, 10, "two runs")
+    wait_until(lambda: TaskRun.objects.count() == 2, timeout=10, what="two runs")
     time.sleep(0.5)
     runs = {run.idempotency_key: run.payload for run in TaskRun.objects.all()}
     assert runs == {"actor:subscription-actor:m-1": {"message": "first"},
@@ -88,7 +88,7 @@ def test_a_routing_key_binding_picks_the_messages(
     subscribe(make_actor, running, queue=names["queue"], exchange=names["exchange"], routing_key="orders.*")
     publish({"message": "order"}, exchange=names["exchange"], routing_key="orders.created")
     publish({"message": "user"}, exchange=names["exchange"], routing_key="users.created")
-    wait_until(lambda: TaskRun.objects.count() == 1, 10, "the order's run")
+    wait_until(lambda: TaskRun.objects.count() == 1, timeout=10, what="the order's run")
     time.sleep(0.5)
     assert [run.payload for run in TaskRun.objects.all()] == [{"message": "order"}]
 
