@@ -68,8 +68,8 @@ T = TypeVar("T")
 def wait_until(predicate: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.05) -> T:
     """The first truthy value of `predicate()`, asked every `interval` s; fails naming `what` after `timeout` s.
 
-    The last look starts once `timeout` has passed, so a wait is never stricter than the fixed sleep it replaces
-    (sleeping `timeout`, then looking once).
+    The last look starts as `timeout` passes, so a wait is never stricter than the fixed sleep it replaces
+    (sleeping `timeout`, then looking once), nor more lenient.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -78,7 +78,7 @@ def wait_until(predicate: Callable[[], T | None], *, timeout: float, what: str, 
             return value
         if late:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
 
 
 def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> httpx.Response:
