@@ -74,15 +74,26 @@ def test_once_fires_a_single_time_after_its_delay(
 
 
 def test_poll_fires_only_when_the_result_changed(
-    make_actor: Callable[..., Actor], running: Callable[..., Any], queue: str
+    make_actor: Callable[..., Actor], running: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, queue: str
 ) -> None:
+    import apps.chains.actors.poll as poll
+
+    polls: list[None] = []
+    real = poll.actor_call
+
+    def counted(**kwargs: Any) -> Any:
+        polls.append(None)
+        return real(**kwargs)
+
+    monkeypatch.setattr(poll, "actor_call", counted)
     chain = chain_create(name="on-change")
     link(chain, "core.basic.echo", "core.basic.log", transformation='{"message": "n is " + string(result.n)}')
     actor = make_actor("poll", function=None, chain=chain, payload={"data": {"n": 1}},
                        options={"interval_seconds": 0.1})
     item = running(actor)
     wait_until(lambda: state(actor).last_result == {"n": 1}, timeout=10, what="the first poll")
-    time.sleep(0.5)  # several more polls of the same result
+    seen = len(polls)  # a poll starts once the one before has settled: four more started, three settled
+    wait_until(lambda: len(polls) >= seen + 4, timeout=10, what="several more polls of the same result")
     item.halt()
     root = TaskRun.objects.get(parent__isnull=True)
     assert (root.status, root.result, root.triggered_by, root.chain) == (RunStatus.SUCCEEDED, {"n": 1}, "actor", chain)
