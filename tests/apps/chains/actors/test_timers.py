@@ -125,7 +125,7 @@ def test_loop_goes_on_while_busy_and_backs_off_when_idle(
     idle = make_actor("loop", name="idle-loop", function="core.basic.split", payload={"items": []},
                       options={"idle_backoff_min_ms": 50, "idle_backoff_max_ms": 400})
     item = running(idle)
-    time.sleep(1.2)
+    time.sleep(1.2)  # a window of idle polling, whose backing off is counted below
     item.halt()
     # 50 + 100 + 200 + 400 + 400 ms of backing off: about six calls, no runs recorded.
     assert 3 <= len(calls) <= 8, calls
