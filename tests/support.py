@@ -1,4 +1,4 @@
-"""Helpers for tests that run Legion's own processes (free ports, a clean environment per mode) and pages."""
+"""Helpers for tests that run Legion's own processes (free ports, a clean environment per mode), pages and waits."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -61,16 +62,36 @@ def admin_login(page: Page, base_url: str, username: str = "admin", password: st
     page.wait_for_selector("#site-name")
 
 
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.05) -> T:
+    """The first truthy value of `predicate()`, asked every `interval` s; fails naming `what` after `timeout` s.
+
+    The last look starts as `timeout` passes, so a wait is never stricter than the fixed sleep it replaces
+    (sleeping `timeout`, then looking once), nor more lenient.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        late = time.monotonic() >= deadline
+        if value := predicate():
+            return value
+        if late:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
 def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> httpx.Response:
     """The first answer of a starting server at `url`; fails if the process exits or `timeout` passes first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answer() -> httpx.Response | None:
         assert process.poll() is None, f"process exited with {process.returncode}"
         try:
             return httpx.get(url, timeout=2)
         except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} never answered")
+            return None
+
+    return wait_until(answer, timeout=timeout, what=f"{url} answering", interval=0.2)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ async def test_failing_checks_back_off_warn_once_and_recover(
     async def poke_after(seconds_ago: float) -> None:
         watcher._polled_at = time.monotonic() - seconds_ago
         watcher.poke()
-        await asyncio.sleep(0.05)
+        await asyncio.gather(*watcher._tasks)  # the check it scheduled, if any
 
     with caplog.at_level(logging.DEBUG, logger=admin_lineup.log.name):
         await poke_after(1.1)

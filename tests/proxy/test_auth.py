@@ -15,6 +15,7 @@ from apps.rbac.models import ApiKey, Policy, Principal
 from apps.rbac.services import api_key_create, api_key_revoke, principal_create
 from proxy.auth import VERSION_POLL_SECONDS
 from tests.proxy.conftest import Stack
+from tests.support import wait_until
 
 NewKey = Callable[..., str]
 
@@ -62,7 +63,8 @@ def test_a_revoked_key_is_refused_everywhere_within_the_poll_interval(
     key = new_key("operator")
     assert chat(stack, key).status_code == 200
     api_key_revoke(api_key=ApiKey.objects.get(prefix=key.split("_")[1]))
-    time.sleep(VERSION_POLL_SECONDS + 0.3)
+    wait_until(lambda: chat(stack, key).status_code == 401, timeout=VERSION_POLL_SECONDS + 0.3,
+               what="the proxy to see the revocation")
 
     response = chat(stack, key)
 
@@ -78,14 +80,14 @@ def test_a_cached_key_is_served_without_reading_the_database(
     assert chat(stack, key).status_code == 200
     # A raw UPDATE sends no signal, so nothing tells the proxy: only a database read would notice it.
     ApiKey.objects.filter(prefix=key.split("_")[1]).update(secret_hash="0" * 64)
-    time.sleep(VERSION_POLL_SECONDS + 0.3)
+    time.sleep(VERSION_POLL_SECONDS + 0.3)  # a version poll, which must not notice it
     assert chat(stack, key).status_code == 200
 
 
 def test_an_expired_key_is_refused_even_while_cached(stack: Stack, new_key: NewKey) -> None:
     key = new_key("operator", expires_at=timezone.now() + timedelta(seconds=1.5))
     assert chat(stack, key).status_code == 200
-    time.sleep(2)
+    time.sleep(2)  # the key's expiry passes
     response = chat(stack, key)
     assert response.status_code == 401
     assert "api_key_expired" in response.json()["error"]["message"]
@@ -101,5 +103,5 @@ def test_a_policy_change_reaches_the_cached_caller(stack: Stack, new_key: NewKey
     key = new_key("observer")
     assert chat(stack, key).status_code == 403
     ApiKey.objects.get(prefix=key.split("_")[1]).principal.policies.add(Policy.objects.get(name="operator"))
-    time.sleep(VERSION_POLL_SECONDS + 0.3)
-    assert chat(stack, key).status_code == 200
+    wait_until(lambda: chat(stack, key).status_code == 200, timeout=VERSION_POLL_SECONDS + 0.3,
+               what="the proxy to see the new policy")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from proxy.config import ModelSpec
 from tests.proxy.conftest import TEST_KEY, Stack, model_spec, provider_spec
 from tests.proxy.fakes.script import Fail
+from tests.support import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -41,23 +41,19 @@ def message_of(response: httpx.Response) -> str:
 class LogWatch(logging.Handler):
     """Collects the proxy's log lines, from any thread, and lets a test wait until one logger wrote a text.
 
-    The ledger's line is written by the sink's background task, after the response: hence a wait, on an event.
+    The ledger's line is written by the sink's background task, after the response: hence a wait.
     """
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.lines: list[tuple[str, str]] = []
-        self.changed = threading.Condition()
+        self.lines: list[tuple[str, str]] = []  # list.append is atomic: the proxy appends while the test reads
 
     def emit(self, record: logging.LogRecord) -> None:
-        with self.changed:
-            self.lines.append((record.name, record.getMessage()))
-            self.changed.notify_all()
+        self.lines.append((record.name, record.getMessage()))
 
     def wait_for(self, logger: str, text: str, timeout: float = 10) -> bool:
-        with self.changed:
-            return self.changed.wait_for(lambda: any(name == logger and text in line for name, line in self.lines),
-                                         timeout)
+        return wait_until(lambda: any(name == logger and text in line for name, line in self.lines),
+                          timeout=timeout, what=f"{logger} to log {text!r}")
 
 
 @pytest.fixture

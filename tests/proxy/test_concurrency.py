@@ -42,7 +42,7 @@ async def test_two_processes_share_a_redis_limit() -> None:
         assert lease is not None and await b.acquire(key, 1) is None
         assert (await b.in_use([key]))[key] == 1
         a.release(key, lease)
-        await asyncio.sleep(0.05)  # the release is sent in the background
+        await asyncio.gather(*a._tasks)  # the release, sent in the background, has reached Redis
         assert await b.acquire(key, 1) is not None
     finally:
         await a.aclose()
@@ -58,7 +58,7 @@ async def test_a_dead_proxys_leases_expire() -> None:
         dead._renewer.cancel()  # the process died: nobody renews or releases its lease
 
         assert await alive.acquire(key, 1) is None
-        await asyncio.sleep(1.2)
+        await asyncio.sleep(1.2)  # the unrenewed 1 s lease expires
         assert await alive.acquire(key, 1) is not None
     finally:
         await dead.aclose()
@@ -70,7 +70,7 @@ async def test_held_leases_are_renewed_while_the_request_runs() -> None:
     holder, other = RedisLimiter(redis_limits(lease_seconds=1)), RedisLimiter(redis_limits(lease_seconds=1))
     try:
         assert await holder.acquire(key, 1) is not None
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)  # longer than a lease: only renewals keep it
         assert await other.acquire(key, 1) is None
     finally:
         await holder.aclose()

@@ -15,6 +15,7 @@ from proxy.config import BreakerSettings, Deadlines
 from proxy.streaming.continuation import INSTRUCTION
 from tests.proxy.conftest import TEST_KEY, TEST_MATERIAL, Stack, model_spec, provider_spec
 from tests.proxy.fakes.script import Die, Fail, Reply, Stall, StreamFail
+from tests.support import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 USER = [{"role": "user", "content": "Tell me a story."}]
@@ -87,7 +88,7 @@ def test_breaker_opens_after_repeated_failures_then_probes_after_cooldown(stack:
     assert len(stack.ollama.requests) == 2  # third request skipped the open breaker without a network attempt
     status = httpx.get(f"{stack.url}/v1/legion/status", headers={"x-api-key": TEST_KEY}).json()
     assert {p["name"]: p["breaker"] for p in status["providers"]}["ollama-local"] == "open"
-    time.sleep(0.6)
+    time.sleep(0.6)  # the 0.5 s cooldown passes
     raw = client.chat.completions.with_raw_response.create(model="fast", messages=USER)
     assert raw.headers["x-legion-provider"] == "ollama-local"  # the half-open probe succeeded
     status = httpx.get(f"{stack.url}/v1/legion/status", headers={"x-api-key": TEST_KEY}).json()
@@ -238,10 +239,7 @@ def ledger_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
 
 def ledger_after(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
     """The ledger events, once the first has come (the sink writes after the response, from another thread)."""
-    deadline = time.monotonic() + 5
-    while not ledger_lines(caplog) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return ledger_lines(caplog)
+    return wait_until(lambda: ledger_lines(caplog), timeout=5, what="the ledger's first event")
 
 
 def test_every_request_produces_one_ledger_event_with_its_attempts(stack: Stack,

@@ -13,6 +13,7 @@ from apps.rbac.models import Policy, Principal
 from apps.rbac.services import policy_attach, policy_detach, principal_update
 from proxy.auth import VERSION_POLL_SECONDS
 from tests.proxy.conftest import Stack
+from tests.support import wait_until
 
 # The served proxy reads RBAC from its own thread and connection: every write here must really commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,6 +29,10 @@ def anonymous_allowed(monkeypatch: pytest.MonkeyPatch, stack: Stack) -> Stack:
 def chat(stack: Stack, headers: dict[str, str]) -> httpx.Response:
     return httpx.post(f"{stack.url}/v1/chat/completions", headers=headers, timeout=10,
                       json={"model": "llama3", "messages": [{"role": "user", "content": "hi"}]})
+
+
+def status_page(stack: Stack) -> httpx.Response:
+    return httpx.get(f"{stack.url}/v1/legion/status", timeout=10)
 
 
 def anonymous() -> Principal:
@@ -56,7 +61,8 @@ def test_an_unusable_credential_is_refused_not_served_anonymously(anonymous_allo
 def test_the_anonymous_principals_policies_govern_model_access(anonymous_allowed: Stack) -> None:
     policy_detach(principal=anonymous(), policy=Policy.objects.get(name="anonymous"))
     policy_attach(principal=anonymous(), policy=Policy.objects.get(name="observer"))
-    time.sleep(VERSION_POLL_SECONDS + 0.3)
+    wait_until(lambda: chat(anonymous_allowed, {}).status_code == 403, timeout=VERSION_POLL_SECONDS + 0.3,
+               what="the proxy to see the anonymous principal's policies change")
 
     response = chat(anonymous_allowed, {})
 
@@ -66,17 +72,18 @@ def test_the_anonymous_principals_policies_govern_model_access(anonymous_allowed
 
 def test_deactivating_the_anonymous_principal_turns_anonymous_access_off(anonymous_allowed: Stack) -> None:
     principal_update(principal=anonymous(), is_active=False)
-    time.sleep(VERSION_POLL_SECONDS + 0.3)
 
-    assert chat(anonymous_allowed, {}).status_code == 403
+    wait_until(lambda: chat(anonymous_allowed, {}).status_code == 403, timeout=VERSION_POLL_SECONDS + 0.3,
+               what="anonymous access turned off")
 
 
 def test_the_status_page_asks_the_anonymous_principals_policies_too(anonymous_allowed: Stack) -> None:
-    refused = httpx.get(f"{anonymous_allowed.url}/v1/legion/status", timeout=10)
+    refused = status_page(anonymous_allowed)
     policy_attach(principal=anonymous(), policy=Policy.objects.get(name="observer"))
-    time.sleep(VERSION_POLL_SECONDS + 0.3)
 
-    allowed = httpx.get(f"{anonymous_allowed.url}/v1/legion/status", timeout=10)
+    wait_until(lambda: status_page(anonymous_allowed).status_code == 200, timeout=VERSION_POLL_SECONDS + 0.3,
+               what="the proxy to see the anonymous principal's new policy")
+    allowed = status_page(anonymous_allowed)
 
     assert refused.status_code == 403 and allowed.status_code == 200
     assert "base_url" not in allowed.text  # reading is not managing

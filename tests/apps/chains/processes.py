@@ -12,7 +12,7 @@ import time
 from django.conf import settings
 from django.db import connection
 
-from tests.support import full_env
+from tests.support import full_env, wait_until
 
 
 class LegionProcess:
@@ -39,14 +39,18 @@ class LegionProcess:
 
     def wait_for(self, text: str, timeout: float = 40.0) -> float:
         """Wait until a line contains `text`; returns when it was seen (time.monotonic())."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def logged() -> bool:
             if any(text in line for line in self.lines):
-                return time.monotonic()
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"never logged {text!r}:\n{''.join(self.lines[-40:])}")
+                return True
+            assert self.process.poll() is None, f"exited with {self.process.returncode} before logging {text!r}"
+            return False
+
+        try:
+            wait_until(logged, timeout=timeout, what=f"a line logging {text!r}")
+        except AssertionError as exc:  # what it did log instead tells why
+            raise AssertionError(f"{exc}; its output ends:\n{''.join(self.lines[-40:])}") from None
+        return time.monotonic()
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no lease released, as when a machine dies."""

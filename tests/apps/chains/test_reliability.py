@@ -21,17 +21,9 @@ from apps.chains.services.runs import chain_trigger
 from apps.core.spool.publisher import publisher
 from tests.apps.chains.conftest import link
 from tests.apps.chains.tcp_proxy import TcpProxy
+from tests.support import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("registry")]
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_a_worker_killed_mid_task_is_redelivered_and_the_chain_continues_once(
@@ -41,12 +33,13 @@ def test_a_worker_killed_mid_task_is_redelivered_and_the_chain_continues_once(
     chain = chain_create(name="slow")
     link(chain, "core.basic.wait", "core.basic.log", transformation='{"message": "after the wait"}')
     root = chain_trigger(chain=chain, payload={"seconds": 1.5}, principal=operator, triggered_by="test")
-    wait_until(lambda: TaskRun.objects.get(pk=root.pk).status == RunStatus.RUNNING, 20, "the run to start")
+    wait_until(lambda: TaskRun.objects.get(pk=root.pk).status == RunStatus.RUNNING, timeout=20, what="the run to start")
     children = psutil.Process(worker.process.pid).children()
     assert len(children) == 1, children
     os.kill(children[0].pid, signal.SIGKILL)  # the pool process executing the task, mid-sleep
 
-    wait_until(lambda: TaskRun.objects.filter(root=root, status__in=FINISHED).exists(), 40, "the chain to finish")
+    wait_until(lambda: TaskRun.objects.filter(root=root, status__in=FINISHED).exists(), timeout=40,
+               what="the chain to finish")
     root.refresh_from_db()
     assert root.status == RunStatus.SUCCEEDED
     assert (root.deliveries, root.lost_deliveries, root.attempts) == (2, 1, 2)
@@ -83,8 +76,9 @@ def test_runs_triggered_while_the_broker_is_down_all_complete_exactly_once(
                                        triggered_by="test").pk)
             slow = max(slow, time.monotonic() - started)
         assert spooled_during_outage > 0, "the outage spooled nothing"
-        wait_until(lambda: publisher().spool.depth().messages == 0, 30, "the drainer to replay the spool")
-        wait_until(lambda: TaskRun.objects.filter(status__in=FINISHED).count() == 1000, 150, "1000 runs to finish")
+        wait_until(lambda: publisher().spool.depth().messages == 0, timeout=30, what="the drainer to replay the spool")
+        wait_until(lambda: TaskRun.objects.filter(status__in=FINISHED).count() == 1000, timeout=150,
+                   what="1000 runs to finish")
     finally:
         proxy.stop()
     assert slow < 1.5, f"a trigger waited {slow:.2f}s on the broker"

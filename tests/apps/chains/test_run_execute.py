@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.db import connection
 from apps.chains.models import RunStatus, TaskRun
 from apps.chains.services.runs import run_execute
 from tests.apps.chains.conftest import drive, run_create
+from tests.support import wait_until
 
 pytestmark = pytest.mark.usefixtures("registry")
 
@@ -99,12 +99,12 @@ def test_a_duplicate_delivery_while_the_run_executes_elsewhere_is_turned_away(re
         assert (run.status, run.deliveries, run.holder) == (RunStatus.RUNNING, 1, token)
     finally:
         other.close()  # the holder dies: its lock goes with its connection (once the server notices)
-    outcomes = [run_execute(run_id=str(run.pk))]
-    deadline = time.monotonic() + 5
-    while outcomes[-1] == "busy" and time.monotonic() < deadline:
-        time.sleep(0.05)
-        outcomes.append(run_execute(run_id=str(run.pk)))
-    assert outcomes[-1] == "succeeded"
+
+    def not_busy() -> str | None:
+        outcome = run_execute(run_id=str(run.pk))
+        return None if outcome == "busy" else outcome
+
+    assert wait_until(not_busy, timeout=5, what="the server to free the dead holder's lock") == "succeeded"
     run.refresh_from_db()
     assert (run.lost_deliveries, run.deliveries, run.attempts) == (1, 2, 2)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,18 +11,15 @@ from apps.chains.models import FINISHED, RunStatus, TaskRun
 from apps.chains.services.chains import chain_create
 from apps.chains.services.runs import chain_trigger
 from tests.apps.chains.conftest import link
+from tests.support import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("registry")]
 
 
-def wait_finished(root: TaskRun, expected: int, timeout: float = 20.0) -> list[TaskRun]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = list(TaskRun.objects.filter(pk=root.pk) | TaskRun.objects.filter(root=root))
-        if len(runs) == expected and all(r.status in FINISHED for r in runs):
-            return runs
-        time.sleep(0.1)
-    raise AssertionError(f"not finished in {timeout}s: {[(r.function_id, r.status) for r in runs]}")
+def finished(root: TaskRun, expected: int) -> list[TaskRun] | None:
+    """The root and its descendants once there are `expected` of them and all finished."""
+    runs = list(TaskRun.objects.filter(pk=root.pk) | TaskRun.objects.filter(root=root))
+    return runs if len(runs) == expected and all(r.status in FINISHED for r in runs) else None
 
 
 def test_a_fanned_out_chain_completes_on_a_real_worker(worker_process: Callable[..., Any], operator: Any) -> None:
@@ -33,7 +29,7 @@ def test_a_fanned_out_chain_completes_on_a_real_worker(worker_process: Callable[
          transformation='{"message": "even " + string(result.value)}')
     link(chain, "core.basic.log", "core.basic.fail", transformation='{"until_attempt": 1}')
     root = chain_trigger(chain=chain, payload={"items": [1, 2, 3, 4]}, principal=operator, triggered_by="test")
-    runs = wait_finished(root, expected=1 + 4 + 2)
+    runs = wait_until(lambda: finished(root, expected=1 + 4 + 2), timeout=20, what="the chain's 7 runs to finish")
     by_function: dict[str, list[str]] = {}
     for run in runs:
         by_function.setdefault(run.function.qualified_name, []).append(run.status)

@@ -1,10 +1,7 @@
 """Fixtures for the lineup's admin and API tests: an API client holding an admin key, the served proxy (the
-proxy's own fixtures) and polling for routing changes."""
+proxy's own fixtures) and how long routing may lag."""
 
 from __future__ import annotations
-
-import time
-from collections.abc import Callable
 
 import pytest
 from rest_framework.test import APIClient
@@ -34,11 +31,3 @@ def proxy_key(db: None) -> str:
     principal = principal_create(name="catalog-caller", kind="service", policies=[Policy.objects.get(name="operator")])
     return api_key_create(principal=principal, name="catalog caller")[1]
 
-
-def eventually(check: Callable[[], bool], *, within: float = CHANGE_SECONDS) -> float:
-    """Seconds until `check()` held; fails the test when it does not within `within`."""
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < within, f"not true within {within} s"
-        time.sleep(0.05)
-    return time.monotonic() - started

@@ -12,8 +12,9 @@ from rest_framework.test import APIClient
 from apps.llm.models import Provider
 from apps.rbac.models import Policy
 from apps.rbac.services import api_key_create, principal_create
-from tests.apps.llm.conftest import eventually
+from tests.apps.llm.conftest import CHANGE_SECONDS
 from tests.proxy.conftest import Stack
+from tests.support import wait_until
 
 # The served proxy reads the lineup from its own thread and connection: every write here must commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,7 +60,7 @@ def test_a_provider_created_through_the_api_serves_within_seconds(stack: Stack, 
     created = admin_api.post("/api/v1/proxy/providers/", provider_body(stack), format="json")
 
     assert created.status_code == 201, created.content
-    eventually(lambda: proxy.served_by("dyn-model", "dyn-openai"))
+    wait_until(lambda: proxy.served_by("dyn-model", "dyn-openai"), timeout=CHANGE_SECONDS, what="the new provider")
     assert stack.openai.requests[-1].headers["authorization"] == "Bearer sk-openai"
 
 
@@ -74,22 +75,24 @@ def test_credentials_are_stored_as_the_reference_never_the_secret(stack: Stack, 
 def test_changing_a_providers_url_reroutes_without_a_restart(stack: Stack, proxy: Proxy, admin_api: APIClient,
                                                               dyn_key: None) -> None:
     admin_api.post("/api/v1/proxy/providers/", provider_body(stack), format="json")
-    eventually(lambda: proxy.served_by("dyn-model", "dyn-openai"))
+    wait_until(lambda: proxy.served_by("dyn-model", "dyn-openai"), timeout=CHANGE_SECONDS, what="the new provider")
 
     changed = admin_api.patch("/api/v1/proxy/providers/dyn-openai/", {"base_url": stack.urls["vllm"] + "/v1"},
                               format="json")
 
     assert changed.status_code == 200, changed.content
-    eventually(lambda: proxy.served_by("dyn-model", "dyn-openai") and bool(stack.vllm.requests))
+    wait_until(lambda: proxy.served_by("dyn-model", "dyn-openai") and bool(stack.vllm.requests),
+               timeout=CHANGE_SECONDS, what="the provider's new URL")
 
 
 def test_a_deleted_provider_stops_serving(stack: Stack, proxy: Proxy, admin_api: APIClient, dyn_key: None) -> None:
     admin_api.post("/api/v1/proxy/providers/", provider_body(stack), format="json")
-    eventually(lambda: proxy.served_by("dyn-model", "dyn-openai"))
+    wait_until(lambda: proxy.served_by("dyn-model", "dyn-openai"), timeout=CHANGE_SECONDS, what="the new provider")
 
     assert admin_api.delete("/api/v1/proxy/providers/dyn-openai/").status_code == 204
 
-    eventually(lambda: proxy.chat("dyn-model").status_code == 400)
+    wait_until(lambda: proxy.chat("dyn-model").status_code == 400, timeout=CHANGE_SECONDS,
+               what="the deleted provider's model refused")
 
 
 def test_an_alias_declared_through_the_api_routes(stack: Stack, proxy: Proxy, admin_api: APIClient,
@@ -100,7 +103,7 @@ def test_an_alias_declared_through_the_api_routes(stack: Stack, proxy: Proxy, ad
     created = admin_api.post("/api/v1/proxy/aliases/", {"name": "dyn-alias", "members": members}, format="json")
 
     assert created.status_code == 201, created.content
-    eventually(lambda: proxy.served_by("dyn-alias", "dyn-openai"))
+    wait_until(lambda: proxy.served_by("dyn-alias", "dyn-openai"), timeout=CHANGE_SECONDS, what="the new alias")
 
 
 def test_an_alias_naming_no_model_is_refused(admin_api: APIClient) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import MANAGE, free_port, full_env, lite_env
+from tests.support import MANAGE, free_port, full_env, lite_env, wait_for, wait_until
 
 # The proxy polls the RBAC version at most once a second; the rest is the CLI's commit and one request.
 REFUSED_WITHIN_SECONDS = 1.5
@@ -23,16 +23,6 @@ def legion(env: dict[str, str], *args: str) -> str:
     result = subprocess.run([*MANAGE, *args], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr + result.stdout
     return result.stdout
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> float:
-    """Poll `condition` until it holds; return the seconds it took, or fail after `timeout`."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def models_status(base: str, key: str) -> int:
@@ -53,7 +43,7 @@ def proxy_serving(request: pytest.FixtureRequest) -> Iterator[Callable[[dict[str
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         processes.append(process)
         base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: models_status(base, "x") != 0, timeout=60, what="the proxy answering")
+        wait_for(f"{base}/v1/models", process)
         return base
 
     yield start
@@ -75,11 +65,13 @@ def key_issue(env: dict[str, str]) -> tuple[str, str]:
 
 def revocation_reaches_the_proxy(env: dict[str, str], base: str) -> float:
     raw, prefix = key_issue(env)
-    wait_for(lambda: models_status(base, raw) == 200, timeout=10, what="the key being served")
+    wait_until(lambda: models_status(base, raw) == 200, timeout=10, what="the key being served")
     assert models_status(base, raw) == 200  # cached now: the next answers come from the proxy's key cache
 
     legion(env, "rbac", "key", "revoke", prefix)
-    return wait_for(lambda: models_status(base, raw) == 401, timeout=10, what="the revoked key being refused")
+    revoked = time.monotonic()
+    wait_until(lambda: models_status(base, raw) == 401, timeout=10, what="the revoked key being refused")
+    return time.monotonic() - revoked
 
 
 def test_lite_a_key_revoked_by_the_cli_is_refused_by_the_running_proxy_within_a_second(

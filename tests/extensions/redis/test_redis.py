@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,7 +12,7 @@ from django.conf import settings
 
 from apps.chains.models import RunStatus, TaskRun
 from tests.extensions.conftest import principal_with
-from tests.support import free_port
+from tests.support import free_port, wait_until
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(60)]
 
@@ -75,13 +74,10 @@ def test_publish_reaches_a_subscriber(runner: Callable[..., TaskRun], store: tup
     run = runner("redis.pubsub.publish", {"connection": "main", "channel": prefix + "events",
                                           "message": '{"job": "done"}'}, operator)
 
-    deadline = time.monotonic() + 5
-    message = None
-    while message is None and time.monotonic() < deadline:
-        message = subscriber.get_message(timeout=0.5)
+    message = wait_until(lambda: subscriber.get_message(timeout=0.5), timeout=5, what="the published message")
     subscriber.close()
     assert run.status == RunStatus.SUCCEEDED and run.result == {"channel": prefix + "events", "receivers": 1}
-    assert message is not None and message["data"] == b'{"job": "done"}'
+    assert message["data"] == b'{"job": "done"}'
 
 
 def test_a_command_redis_refuses_fails_the_run(runner: Callable[..., TaskRun], store: tuple[redis.Redis, str],

@@ -91,7 +91,7 @@ def test_the_lite_worker_runs_a_task_through_the_filesystem_broker(lite: Lite) -
 
 
 LITE_CHAIN = """
-import json, time
+import json
 from apps.chains.models import Chain, TaskRun
 from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create, relationship_save
@@ -99,6 +99,7 @@ from apps.chains.services.runs import chain_trigger
 from apps.rbac.authorization import principal_for_user
 from apps.runners.models import Function
 from django.contrib.auth import get_user_model
+from tests.support import wait_until
 
 echo, log = (Function.objects.get(qualified_name=name) for name in ("core.basic.echo", "core.basic.log"))
 chain = chain_create(name="lite-chain")
@@ -107,12 +108,14 @@ relationship_save(by=HOST, chain=chain, trigger=echo, action=log, condition="res
 admin = principal_for_user(get_user_model().objects.get(username="%s"))
 root = chain_trigger(chain=Chain.objects.get(pk=chain.pk), payload={"data": {"who": "lite", "level": "info"}},
                      principal=admin, triggered_by="test")
-deadline = time.monotonic() + 60
-while time.monotonic() < deadline:
+
+
+def finished():
     runs = list(TaskRun.objects.filter(root_id=root.pk)) + [TaskRun.objects.get(pk=root.pk)]
-    if len(runs) == 2 and all(run.finished for run in runs):
-        break
-    time.sleep(0.2)
+    return runs if len(runs) == 2 and all(run.finished for run in runs) else None
+
+
+runs = wait_until(finished, timeout=60, what="the chain's two runs to finish", interval=0.2)
 print(json.dumps([[run.status, run.payload] for run in sorted(runs, key=lambda run: run.created_at)]))
 """
 

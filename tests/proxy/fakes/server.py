@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+from tests.support import wait_until
 
 
 class LoopbackServer:
@@ -36,11 +37,14 @@ class LoopbackServer:
 
     def start(self) -> LoopbackServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("loopback server did not start")
-            time.sleep(0.01)
+
+        def started() -> bool:
+            if self.server.started:
+                return True
+            assert self.thread.is_alive(), "the loopback server stopped before it started"
+            return False
+
+        wait_until(started, timeout=10, what="the loopback server to start", interval=0.01)
         return self
 
     def stop(self) -> None:

@@ -14,7 +14,7 @@ from apps.chains.actors.services import actor_save, actor_set_enabled
 from apps.chains.models import TaskRun
 from apps.chains.services.callers import HOST
 from tests.apps.chains.processes import LegionProcess
-from tests.apps.chains.test_reliability import wait_until
+from tests.support import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,7 +63,8 @@ def test_a_crashed_actor_is_recorded_and_restarted(
     actor = make_actor("every")
     runtime.reconcile()
     assert started.acquire(timeout=5)
-    wait_until(lambda: ActorState.objects.get(actor=actor).last_error is not None, 5, "the crash to be recorded")
+    wait_until(lambda: ActorState.objects.get(actor=actor).last_error is not None, timeout=5,
+               what="the crash to be recorded")
     assert ActorState.objects.get(actor=actor).last_error == {"code": "RuntimeError", "message": "boom"}
     assert runtime.running[actor.pk].crashed
     runtime.reconcile()
@@ -77,7 +78,8 @@ def test_the_legion_actors_process_runs_enabled_actors_until_stopped(
     process = LegionProcess("actors", env={"LEGION_ACTORS_RELOAD_INTERVAL_SECONDS": "1"})
     try:
         process.wait_for("actor every-actor (every) started")
-        wait_until(lambda: ActorState.objects.get(actor=actor).fired_count == 1, 20, "the actor's first run")
+        wait_until(lambda: ActorState.objects.get(actor=actor).fired_count == 1, timeout=20,
+                   what="the actor's first run")
         assert TaskRun.objects.get().triggered_by == "actor"
     finally:
         code = process.stop()

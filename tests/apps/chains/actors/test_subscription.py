@@ -15,7 +15,7 @@ from kombu import Connection, Exchange
 
 from apps.chains.actors.models import Actor
 from apps.chains.models import TaskRun
-from tests.apps.chains.test_reliability import wait_until
+from tests.support import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,10 +59,19 @@ def dead_letters(queue: str, expected: int, timeout: float = 10.0) -> list[tuple
     return found
 
 
+def consuming(queue: str) -> bool:
+    """Whether `queue` has a consumer: kombu declares a consumer's queue and binding before it consumes."""
+    with Connection(settings.CELERY_BROKER_URL) as connection:
+        try:
+            return int(connection.default_channel.queue_declare(queue=queue, passive=True).consumer_count) > 0
+        except connection.channel_errors:  # not declared yet
+            return False
+
+
 def subscribe(make_actor: Callable[..., Actor], running: Callable[..., Any], **options: Any) -> Actor:
     actor = make_actor("subscription", payload={}, options={"retry_threshold": 2, **options})
     running(actor)
-    time.sleep(1.0)  # the consumer declares its queue and binding
+    wait_until(lambda: consuming(options["queue"]), timeout=10, what="the actor to consume its queue")
     return actor
 
 
@@ -73,8 +82,8 @@ def test_each_message_starts_a_run_once(
     publish({"message": "first"}, queue=names["queue"], message_id="m-1")
     publish({"message": "first"}, queue=names["queue"], message_id="m-1")  # redelivered / sent twice
     publish({"message": "second", "level": "warning"}, queue=names["queue"], message_id="m-2")
-    wait_until(lambda: TaskRun.objects.count() == 2, 10, "two runs")
-    time.sleep(0.5)
+    wait_until(lambda: TaskRun.objects.count() == 2, timeout=10, what="two runs")
+    time.sleep(0.5)  # time for a third run, which must not come
     runs = {run.idempotency_key: run.payload for run in TaskRun.objects.all()}
     assert runs == {"actor:subscription-actor:m-1": {"message": "first"},
                     "actor:subscription-actor:m-2": {"message": "second", "level": "warning"}}
@@ -88,8 +97,8 @@ def test_a_routing_key_binding_picks_the_messages(
     subscribe(make_actor, running, queue=names["queue"], exchange=names["exchange"], routing_key="orders.*")
     publish({"message": "order"}, exchange=names["exchange"], routing_key="orders.created")
     publish({"message": "user"}, exchange=names["exchange"], routing_key="users.created")
-    wait_until(lambda: TaskRun.objects.count() == 1, 10, "the order's run")
-    time.sleep(0.5)
+    wait_until(lambda: TaskRun.objects.count() == 1, timeout=10, what="the order's run")
+    time.sleep(0.5)  # time for the user's run, which must not come
     assert [run.payload for run in TaskRun.objects.all()] == [{"message": "order"}]
 
 

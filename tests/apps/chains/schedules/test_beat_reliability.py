@@ -80,14 +80,14 @@ def test_two_beats_send_each_tick_once_and_the_standby_takes_over_within_the_lea
     first = start_beat(beats)
     first.wait_for(ACQUIRED)
     second = start_beat(beats)
-    time.sleep(4)
+    time.sleep(4)  # a window in which the standby must not take the lease (an absence: nothing to wait for)
     assert not any(ACQUIRED in line for line in second.lines), "the standby took the lease from a live beat"
 
     first.kill()
     killed = time.monotonic()
     took_over = second.wait_for(ACQUIRED, timeout=TTL_SECONDS + 10)
     assert took_over - killed <= TTL_SECONDS + 1.5, f"takeover took {took_over - killed:.1f}s"
-    time.sleep(4)
+    time.sleep(4)  # a window of the new leader's ticks, for the counts and gaps checked below
     second.stop()
 
     fires = list(ScheduleFire.objects.order_by("tick"))

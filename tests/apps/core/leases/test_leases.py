@@ -60,7 +60,7 @@ def test_a_redis_lease_expires_when_its_holder_stops_renewing(db: None) -> None:
     alive = RedisLease(name=name, holder="live-node", ttl_ms=300, url=url)
     assert gone.acquire()
     assert not alive.acquire()
-    time.sleep(0.45)
+    time.sleep(0.45)  # the 300 ms ttl passes unrenewed
     assert alive.acquire()
     assert not gone.renew()  # compare-and-extend: it cannot take back what another now holds
     gone.release()  # compare-and-delete: nor free it
