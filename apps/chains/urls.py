@@ -15,7 +15,7 @@ urlpatterns = [
     path("runs/<str:pk>/", apis.RunDetailApi.as_view(), name="chains-run-detail"),
     path("runs/<str:pk>/cancel/", apis.RunCancelApi.as_view(), name="chains-run-cancel"),
     path("spool/", apis.SpoolApi.as_view(), name="chains-spool"),
-    path("", include("apps.chains.actors.urls")),
-    path("", include("apps.chains.schedules.urls")),
-    path("", include("apps.chains.webhooks.urls")),
+    path("", include("apps.actors.urls")),
+    path("", include("apps.schedules.urls")),
+    path("", include("apps.webhooks.urls")),
 ]

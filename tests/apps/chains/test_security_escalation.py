@@ -14,17 +14,17 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from apps.chains.actors.models import Actor
-from apps.chains.actors.services import actor_save
+from apps.actors.models import Actor
+from apps.actors.services import actor_save
 from apps.chains.models import Chain, RunStatus, TaskRun
-from apps.chains.schedules.models import Schedule
-from apps.chains.schedules.services import schedule_save
+from apps.schedules.models import Schedule
+from apps.schedules.services import schedule_save
 from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create
 from apps.chains.services.principals import principal_decide
 from apps.chains.services.runs import run_trigger
-from apps.chains.webhooks.models import Webhook
-from apps.chains.webhooks.services import webhook_create
+from apps.webhooks.models import Webhook
+from apps.webhooks.services import webhook_create
 from apps.rbac.authorization import principal_for_user
 from apps.rbac.models import Policy, Principal
 from apps.rbac.services import policy_attach, policy_create

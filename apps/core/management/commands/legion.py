@@ -17,9 +17,9 @@ COMMAND_MODULES = (
     "apps.rbac.cli",
     "apps.runners.cli",
     "apps.chains.cli",
-    "apps.chains.actors.cli",
-    "apps.chains.schedules.cli",
-    "apps.chains.webhooks.cli",
+    "apps.actors.cli",
+    "apps.schedules.cli",
+    "apps.webhooks.cli",
 )
 
 

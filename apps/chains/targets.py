@@ -1,0 +1,68 @@
+"""What schedules, actors and webhooks start: a function or a chain, with a payload, as a principal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.chains.models import Chain, TaskRun
+from apps.chains.services.chains import chain_entry_function, chain_functions
+from apps.chains.services.sizes import check_json_size
+from apps.chains.services.runs import chain_trigger, run_trigger
+from apps.core.errors import ApplicationError
+from apps.runners.models import Function
+
+
+def check_target(*, function: Function | None, chain: Chain | None, payload: Any) -> None:
+    """Exactly one of function and chain; the chain must have an entry function; the payload an object in size."""
+    if (function is None) == (chain is None):
+        raise ApplicationError("invalid_target", "point at a function or at a chain (exactly one)", field="function")
+    if function is not None and not function.available:
+        raise ApplicationError("function_unavailable", f"{function.qualified_name} is not loaded", field="function")
+    if chain is not None:
+        try:
+            chain_entry_function(chain=chain)
+        except ApplicationError as exc:
+            raise ApplicationError(exc.code, exc.message, field="chain") from exc
+    if not isinstance(payload, dict):
+        raise ApplicationError("invalid", "payload must be a JSON object", field="payload")
+    check_json_size(value=payload, what="payload")
+
+
+def target_by_name(function_name: str | None, chain_name: str | None) -> tuple[Function | None, Chain | None]:
+    """Look a target up by names (a function's qualified name, a chain's name); 404 `not_found` for an unknown one."""
+    function = chain = None
+    if function_name:
+        function = Function.objects.filter(qualified_name=function_name, available=True).first()
+        if function is None:
+            raise ApplicationError("not_found", f"no runner function '{function_name}'", field="function", status=404)
+    if chain_name:
+        chain = Chain.objects.filter(name=chain_name).first()
+        if chain is None:
+            raise ApplicationError("not_found", f"no chain '{chain_name}'", field="chain", status=404)
+    return function, chain
+
+
+def target_function(*, function: Function | None, chain: Chain | None) -> Function:
+    """The function a target runs first: the function itself, or the chain's entry function."""
+    return target_functions(function=function, chain=chain)[0]
+
+
+def target_functions(*, function: Function | None, chain: Chain | None) -> list[Function]:
+    """Every function a target may execute, the one it runs first at the head (what starting it authorizes)."""
+    if chain is not None:
+        return chain_functions(chain=chain)
+    assert function is not None
+    return [function]
+
+
+def target_trigger(
+    *, function: Function | None, chain: Chain | None, payload: dict[str, Any], principal: Any, triggered_by: str,
+    idempotency_key: str | None,
+) -> TaskRun:
+    """Start the target through the engine's own entry points (authorization, idempotency, publish after commit)."""
+    if chain is not None:
+        return chain_trigger(chain=chain, payload=payload, principal=principal, triggered_by=triggered_by,
+                             idempotency_key=idempotency_key)
+    assert function is not None
+    return run_trigger(function_name=function.qualified_name, payload=payload, principal=principal,
+                       triggered_by=triggered_by, idempotency_key=idempotency_key)
