@@ -12,8 +12,6 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -23,11 +21,9 @@ from django.utils import timezone
 
 from apps.actors.base import ActorSnapshot
 from apps.actors.models import ActorState
-from apps.chains.models import FINISHED, Chain, RunStatus, TaskRun
-from apps.chains.services.advance import FanoutLimitError, children_build
-from apps.chains.services.dispatch import run_publish_on_commit
+from apps.chains.models import FINISHED, Chain, TaskRun
 from apps.chains.services.sizes import check_json_size
-from apps.chains.services.targets import target_function, target_functions, target_trigger
+from apps.chains.targets import Call, target_call_record, target_function, target_functions, target_trigger
 from apps.core.errors import ApplicationError
 from apps.rbac.models import Principal
 from apps.runners.definitions import RunContext
@@ -36,22 +32,6 @@ from apps.runners.registry import function_spec_get
 from apps.runners.services import check_functions_execute
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Call:
-    """One in-process call of an actor's function, not yet recorded."""
-
-    run_id: uuid.UUID
-    idempotency_key: str
-    function: Function
-    chain: Chain | None
-    principal: str
-    payload: dict[str, Any]
-    result: Any
-    started_at: datetime
-    finished_at: datetime
-    log: list[dict[str, Any]] = field(default_factory=list)
 
 
 def actor_principal(*, actor: ActorSnapshot) -> Principal | None:
@@ -121,7 +101,7 @@ def actor_call(*, actor: ActorSnapshot) -> Call:
 def actor_record(*, actor: ActorSnapshot, call: Call) -> TaskRun:
     """Record the call as a succeeded run and start the chain's next steps from it."""
     with transaction.atomic():
-        run = _record(call)
+        run = target_call_record(call=call, triggered_by="actor")
     actor_fired(actor_id=actor.id, run=run)
     return run
 
@@ -135,31 +115,10 @@ def actor_poll_settle(*, actor: ActorSnapshot, call: Call, changed: Callable[[An
         state = ActorState.objects.select_for_update().get(actor_id=actor.id)
         if state.last_result_at is not None and not changed(state.last_result, call.result):
             return None
-        run = _record(call)
+        run = target_call_record(call=call, triggered_by="actor")
         state.last_result, state.last_result_at = call.result, call.finished_at
         state.last_fired_at, state.last_run, state.fired_count = timezone.now(), run, state.fired_count + 1
         state.save(update_fields=["last_result", "last_result_at", "last_fired_at", "last_run", "fired_count"])
-    return run
-
-
-def _record(call: Call) -> TaskRun:
-    run = TaskRun(
-        id=call.run_id, function=call.function, chain=call.chain,
-        chain_version=call.chain.version if call.chain else None, idempotency_key=call.idempotency_key,
-        status=RunStatus.SUCCEEDED, payload=call.payload, result=call.result, log=call.log, attempts=1,
-        max_attempts=1, deliveries=1, triggered_by="actor", principal=call.principal, started_at=call.started_at,
-        finished_at=call.finished_at,
-    )
-    try:
-        children = children_build(run=run, result=call.result)
-    except FanoutLimitError as exc:
-        run.status, run.error, children = RunStatus.FAILED, {"code": "fanout_limit", "message": str(exc)}, []
-    run.save(force_insert=True)
-    TaskRun.objects.bulk_create(children)
-    for child in children:
-        if child.status == RunStatus.QUEUED:
-            delay = (child.not_before - timezone.now()).total_seconds() if child.not_before else None
-            run_publish_on_commit(run_id=str(child.pk), countdown=delay)
     return run
 
 

@@ -17,7 +17,7 @@ from apps.actors.kinds import actor_type
 from apps.actors.models import Actor, ActorKind, ActorState
 from apps.chains.models import Chain, TaskRun
 from apps.chains.services.callers import Caller, check_run_as
-from apps.chains.services.targets import check_target, target_by_name, target_trigger
+from apps.chains.targets import check_target, target_by_name, target_trigger
 from apps.core.errors import ApplicationError
 from apps.rbac.models import Principal
 from apps.runners.models import Extension, Function

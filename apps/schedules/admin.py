@@ -10,11 +10,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.chains.admin_callers import CallerAdminMixin, CallerForm
-from apps.schedules.models import Schedule, ScheduleFire
-from apps.schedules.services import check_schedule, schedule_save, schedule_set_enabled, schedule_timing
 from apps.chains.services.callers import check_run_as
 from apps.core.errors import ApplicationError
 from apps.rbac.authentication import request_principal
+from apps.schedules.models import Schedule, ScheduleFire
+from apps.schedules.services import check_schedule, schedule_save, schedule_set_enabled, schedule_timing
 
 FORM_FIELDS = {"timezone_name": "timezone", "cron": "cron", "interval_seconds": "interval_seconds"}
 

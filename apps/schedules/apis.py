@@ -11,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.rbac.authentication import request_principal
 from apps.schedules.models import Schedule, ScheduleFire
 from apps.schedules.selectors import schedule_get, schedule_list
 from apps.schedules.serializers import ScheduleFireSerializer, ScheduleSerializer
 from apps.schedules.services import schedule_delete, schedule_save, schedule_timing
-from apps.rbac.authentication import request_principal
 
 SAVED_FIELDS = ("name", "description", "function", "chain", "payload", "catch_up", "run_as", "enabled")
 

@@ -26,13 +26,13 @@ from django.conf import settings
 from django.utils import timezone
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
+from apps.chains.services.sweep import runs_sweep
+from apps.core.leases import Lease, lease_build
+from apps.core.spool.publisher import publisher
 from apps.schedules.firing import fires_redispatch, schedule_dispatch
 from apps.schedules.models import Schedule
 from apps.schedules.services import FIRE_TASK, schedule_ticks
 from apps.schedules.ticks import Ticks
-from apps.chains.services.sweep import runs_sweep
-from apps.core.leases import Lease, lease_build
-from apps.core.spool.publisher import publisher
 
 logger = logging.getLogger("legion.schedules.beat")
 

@@ -7,11 +7,11 @@ import sys
 from typing import Any
 
 from apps.chains.cli import arguments_parse
+from apps.chains.services.callers import HOST
+from apps.chains.targets import target_by_name
+from apps.core.errors import ApplicationError
 from apps.schedules.models import CatchUp, Schedule
 from apps.schedules.services import schedule_delete, schedule_save, schedule_set_enabled, schedule_ticks
-from apps.chains.services.callers import HOST
-from apps.chains.services.targets import target_by_name
-from apps.core.errors import ApplicationError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -26,11 +26,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.schedules.models import CatchUp, FireStatus, Schedule, ScheduleFire
-from apps.schedules.services import FIRE_TASK, schedule_ticks
-from apps.chains.services.targets import target_trigger
+from apps.chains.targets import target_trigger
 from apps.core.errors import ApplicationError
 from apps.core.spool.publisher import publisher
+from apps.schedules.models import CatchUp, FireStatus, Schedule, ScheduleFire
+from apps.schedules.services import FIRE_TASK, schedule_ticks
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from apps.schedules.models import Schedule
 from apps.core.errors import ApplicationError
+from apps.schedules.models import Schedule
 
 
 def schedule_list() -> QuerySet[Schedule]:

@@ -6,9 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.chains.target_serializers import TargetSerializer
 from apps.schedules.models import CatchUp, Schedule, ScheduleFire
 from apps.schedules.services import schedule_ticks, schedule_timing
-from apps.chains.target_serializers import TargetSerializer
 
 
 class ScheduleSerializer(TargetSerializer):

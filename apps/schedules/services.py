@@ -11,13 +11,13 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from apps.chains.models import Chain
-from apps.schedules.models import CatchUp, Schedule
-from apps.schedules.ticks import CronTicks, IntervalTicks, Ticks
 from apps.chains.services.callers import Caller, check_run_as
-from apps.chains.services.targets import check_target
+from apps.chains.targets import check_target
 from apps.core.errors import ApplicationError
 from apps.rbac.models import Principal
 from apps.runners.models import Function
+from apps.schedules.models import CatchUp, Schedule
+from apps.schedules.ticks import CronTicks, IntervalTicks, Ticks
 
 FIRE_TASK = "legion.schedules.fire"
 ENTRY_PREFIX = "legion:"

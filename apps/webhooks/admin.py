@@ -11,11 +11,11 @@ from django.http import HttpRequest
 
 from apps.chains.admin_callers import CallerAdminMixin, CallerForm
 from apps.chains.services.callers import check_run_as
+from apps.core.errors import ApplicationError
+from apps.rbac.authentication import request_principal
 from apps.webhooks.models import Webhook
 from apps.webhooks.selectors import webhook_secret_key_id
 from apps.webhooks.services import check_webhook, webhook_create, webhook_rotate_secret, webhook_update
-from apps.core.errors import ApplicationError
-from apps.rbac.authentication import request_principal
 
 SAVED_FIELDS = ["name", "description", "function", "chain", "transformation", "run_as", "replay_window_seconds",
                 "enabled"]

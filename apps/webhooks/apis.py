@@ -14,6 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.chains.serializers import TaskRunSerializer
+from apps.core.errors import ApplicationError
+from apps.rbac.authentication import request_principal
 from apps.webhooks.models import Webhook
 from apps.webhooks.selectors import webhook_get, webhook_list
 from apps.webhooks.serializers import RotateSerializer, WebhookSerializer
@@ -24,8 +26,6 @@ from apps.webhooks.services import (
     webhook_rotate_secret,
     webhook_update,
 )
-from apps.core.errors import ApplicationError
-from apps.rbac.authentication import request_principal
 
 SAVED_FIELDS = ("name", "description", "function", "chain", "transformation", "run_as", "enabled",
                 "replay_window_seconds")

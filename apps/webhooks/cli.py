@@ -7,11 +7,11 @@ import sys
 from typing import Any
 
 from apps.chains.services.callers import HOST
-from apps.chains.services.targets import target_by_name
-from apps.webhooks.models import Webhook
-from apps.webhooks.services import webhook_create, webhook_rotate_secret, webhook_secret
+from apps.chains.targets import target_by_name
 from apps.core.errors import ApplicationError
 from apps.core.signatures import signature_headers
+from apps.webhooks.models import Webhook
+from apps.webhooks.services import webhook_create, webhook_rotate_secret, webhook_secret
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

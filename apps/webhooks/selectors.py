@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from apps.webhooks.models import Webhook
 from apps.core.crypto import ciphertext_key_id
 from apps.core.errors import ApplicationError
+from apps.webhooks.models import Webhook
 
 
 def webhook_list() -> QuerySet[Webhook]:

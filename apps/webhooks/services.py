@@ -15,15 +15,14 @@ from django.utils import timezone
 
 from apps.chains.expressions import ExpressionError, expression_evaluate, expression_variables
 from apps.chains.models import Chain, TaskRun
-from apps.chains.selectors import run_for_key
 from apps.chains.services.callers import Caller, check_run_as
-from apps.chains.services.targets import check_target, target_function, target_trigger
-from apps.webhooks.models import Webhook
+from apps.chains.targets import check_target, target_run_for_key, target_trigger
 from apps.core.crypto import decrypt, encrypt
 from apps.core.errors import ApplicationError
 from apps.core.signatures import check_signature
 from apps.rbac.models import Principal
 from apps.runners.models import Function
+from apps.webhooks.models import Webhook
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 VARIABLES = {"body", "headers", "query"}
@@ -139,8 +138,8 @@ def webhook_receive(
         raise ApplicationError("webhook_disabled", f"webhook '{name}' is disabled", status=409)
     payload = _payload(webhook, body, headers, query)
     key = f"webhook:{webhook.pk}:{identity}"
-    replayed = run_for_key(idempotency_key=key, principal=webhook.run_as.name if webhook.run_as else "",
-                           function=target_function(function=webhook.function, chain=webhook.chain)) is not None
+    replayed = target_run_for_key(function=webhook.function, chain=webhook.chain, idempotency_key=key,
+                                  principal=webhook.run_as.name if webhook.run_as else "") is not None
     run = target_trigger(function=webhook.function, chain=webhook.chain, payload=payload, principal=webhook.run_as,
                          triggered_by="webhook", idempotency_key=key)
     if not replayed:

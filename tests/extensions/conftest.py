@@ -12,7 +12,8 @@ import pytest
 from apps.chains.models import TaskRun
 from apps.chains.services.runs import run_execute
 from apps.runners.models import Function
-from tests.apps.chains.conftest import config, principal_with, registry
+from tests.apps.conftest import config, registry
+from tests.apps.jobs import principal_with
 
 __all__ = ["config", "principal_with", "registry", "run_as"]
 

@@ -13,7 +13,7 @@ from apps.actors.kinds import actor_type
 from apps.actors.models import Actor
 from apps.actors.services import actor_save, actor_snapshot
 from apps.chains.services.callers import HOST
-from tests.apps.chains.conftest import function
+from tests.apps.jobs import function
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.test import Client
 from apps.actors.models import Actor
 from apps.chains.models import TaskRun
 from apps.runners.models import Function
-from tests.apps.chains.conftest import api_for, principal_with
+from tests.apps.jobs import api_for, principal_with
 
 pytestmark = pytest.mark.django_db
 

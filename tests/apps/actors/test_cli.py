@@ -11,8 +11,7 @@ from apps.actors.models import Actor
 from apps.actors.services import actor_save
 from apps.chains.models import TaskRun
 from apps.chains.services.callers import HOST
-from tests.apps.chains.conftest import function
-from tests.apps.chains.test_cli import legion
+from tests.apps.jobs import function, legion
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry")]
 

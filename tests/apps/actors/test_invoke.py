@@ -13,7 +13,7 @@ from apps.actors.services import actor_absorb, actor_invoke, actor_save
 from apps.chains.models import TaskRun
 from apps.chains.services.callers import HOST
 from apps.core.errors import ApplicationError
-from tests.apps.chains.conftest import drive, function
+from tests.apps.jobs import drive, function
 
 pytestmark = pytest.mark.django_db
 

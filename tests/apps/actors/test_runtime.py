@@ -13,8 +13,8 @@ from apps.actors.runtime import ActorRuntime
 from apps.actors.services import actor_save, actor_set_enabled
 from apps.chains.models import TaskRun
 from apps.chains.services.callers import HOST
-from tests.apps.chains.processes import LegionProcess
 from tests.apps.chains.test_reliability import wait_until
+from tests.apps.processes import LegionProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

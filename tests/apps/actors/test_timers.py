@@ -11,8 +11,8 @@ import pytest
 from apps.actors.models import Actor, ActorState
 from apps.chains.models import RunStatus, TaskRun
 from apps.chains.services.chains import chain_create
-from tests.apps.chains.conftest import drive, link
 from tests.apps.chains.test_reliability import wait_until
+from tests.apps.jobs import drive, link
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

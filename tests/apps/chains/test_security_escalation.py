@@ -17,18 +17,18 @@ from django.test import Client
 from apps.actors.models import Actor
 from apps.actors.services import actor_save
 from apps.chains.models import Chain, RunStatus, TaskRun
-from apps.schedules.models import Schedule
-from apps.schedules.services import schedule_save
 from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create
 from apps.chains.services.principals import principal_decide
 from apps.chains.services.runs import run_trigger
-from apps.webhooks.models import Webhook
-from apps.webhooks.services import webhook_create
 from apps.rbac.authorization import principal_for_user
 from apps.rbac.models import Policy, Principal
 from apps.rbac.services import policy_attach, policy_create
-from tests.apps.chains.conftest import api_for, drive, function, link, principal_with
+from apps.schedules.models import Schedule
+from apps.schedules.services import schedule_save
+from apps.webhooks.models import Webhook
+from apps.webhooks.services import webhook_create
+from tests.apps.jobs import api_for, drive, function, link, principal_with
 
 pytestmark = pytest.mark.django_db
 

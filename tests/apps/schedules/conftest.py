@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from apps.chains.services.callers import HOST
 from apps.schedules.models import Schedule
 from apps.schedules.services import schedule_save
-from apps.chains.services.callers import HOST
-from tests.apps.chains.conftest import function
+from tests.apps.jobs import function
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

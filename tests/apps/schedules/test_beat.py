@@ -11,10 +11,10 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.leases.redis_lease import KEY_PREFIX
 from apps.schedules.beat import LegionScheduler, TickSchedule
 from apps.schedules.models import Schedule
 from apps.schedules.ticks import IntervalTicks
-from apps.core.leases.redis_lease import KEY_PREFIX
 from tests.apps.schedules.conftest import T0
 
 pytestmark = pytest.mark.django_db(transaction=True)

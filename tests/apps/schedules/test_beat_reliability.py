@@ -16,12 +16,12 @@ import redis
 from django.conf import settings
 from kombu import Connection
 
-from apps.schedules.models import FireStatus, ScheduleFire
-from apps.schedules.services import schedule_save
 from apps.chains.services.callers import HOST
 from apps.core.leases.redis_lease import KEY_PREFIX
-from tests.apps.chains.conftest import function
-from tests.apps.chains.processes import LegionProcess
+from apps.schedules.models import FireStatus, ScheduleFire
+from apps.schedules.services import schedule_save
+from tests.apps.jobs import function
+from tests.apps.processes import LegionProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("registry")]
 

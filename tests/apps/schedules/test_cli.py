@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from apps.schedules.models import Schedule
-from tests.apps.chains.test_cli import legion
+from tests.apps.jobs import legion
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry")]
 

@@ -10,8 +10,8 @@ import pytest
 
 from apps.schedules.firing import schedule_dispatch
 from apps.schedules.models import FireStatus, Schedule, ScheduleFire
+from tests.apps.core.spool.test_publisher import dead_port, received
 from tests.apps.schedules.conftest import T0
-from tests.apps.chains.test_publisher import dead_port, received
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from apps.chains.models import TaskRun
+from apps.chains.services.chains import chain_create
 from apps.schedules.firing import schedule_dispatch, schedule_fire
 from apps.schedules.models import FireStatus, Schedule, ScheduleFire
-from apps.chains.services.chains import chain_create
-from tests.apps.chains.conftest import drive, link
+from tests.apps.jobs import drive, link
 from tests.apps.schedules.conftest import T0
 
 pytestmark = pytest.mark.django_db

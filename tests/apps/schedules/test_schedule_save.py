@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from apps.schedules.models import Schedule
-from apps.schedules.services import FIRE_TASK, schedule_delete, schedule_save, schedule_set_enabled
 from apps.chains.services.callers import HOST
 from apps.core.errors import ApplicationError
-from tests.apps.chains.conftest import function
+from apps.schedules.models import Schedule
+from apps.schedules.services import FIRE_TASK, schedule_delete, schedule_save, schedule_set_enabled
+from tests.apps.jobs import function
 from tests.apps.schedules.conftest import T0
 
 pytestmark = pytest.mark.django_db

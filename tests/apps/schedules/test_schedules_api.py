@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apps.schedules.models import Schedule
 from apps.runners.models import Function
-from tests.apps.chains.conftest import api_for
+from apps.schedules.models import Schedule
+from tests.apps.jobs import api_for
 
 pytestmark = pytest.mark.django_db
 

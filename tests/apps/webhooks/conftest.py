@@ -10,7 +10,7 @@ import pytest
 from apps.chains.services.callers import HOST
 from apps.webhooks.models import Webhook
 from apps.webhooks.services import webhook_create
-from tests.apps.chains.conftest import api_for, function, principal_with
+from tests.apps.jobs import api_for, function, principal_with
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from apps.core.signatures import check_signature
 from apps.webhooks.models import Webhook
 from apps.webhooks.services import webhook_secret
-from apps.core.signatures import check_signature
-from tests.apps.chains.test_cli import legion
+from tests.apps.jobs import legion
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry")]
 

@@ -13,10 +13,10 @@ from rest_framework.test import APIClient
 from apps.chains.models import TaskRun
 from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create
+from apps.core.signatures import signature_headers
 from apps.webhooks.models import Webhook
 from apps.webhooks.services import webhook_rotate_secret
-from apps.core.signatures import signature_headers
-from tests.apps.chains.conftest import drive, link
+from tests.apps.jobs import drive, link
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from apps.core.crypto import CryptoError, decrypt
 from apps.webhooks.models import Webhook
 from apps.webhooks.services import webhook_secret
-from apps.core.crypto import CryptoError, decrypt
-from tests.apps.chains.conftest import api_for
+from tests.apps.jobs import api_for
 
 pytestmark = pytest.mark.django_db
 

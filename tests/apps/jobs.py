@@ -1,4 +1,5 @@
-"""Chain fixtures: a synced registry, runs created as the engine would, and a synchronous driver.
+"""Helpers for the tests of the job engine and its triggers: functions by name, runs created as the engine would,
+a synchronous driver, principals with a built-in policy, API clients and `legion` commands in process.
 
 `drive` executes due queued runs through the same `run_execute` a worker calls, so engine tests need
 no broker; the tests that need one (publisher, worker) use RabbitMQ with a queue of their own.
@@ -7,11 +8,9 @@ no broker; the tests that need one (publisher, worker) use RabbitMQ with a queue
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-from django.conf import settings
+from django.core.management import call_command
 from django.utils import timezone
 
 from apps.chains.models import Chain, RunStatus, TaskRun
@@ -19,13 +18,6 @@ from apps.chains.services.callers import HOST
 from apps.chains.services.chains import relationship_save
 from apps.chains.services.runs import run_execute
 from apps.runners.models import Function
-from apps.runners.services import registry_sync
-from tests.apps.chains.processes import LegionProcess
-
-
-@pytest.fixture
-def registry(db: None) -> None:
-    registry_sync()
 
 
 def function(name: str) -> Function:
@@ -77,39 +69,6 @@ def principal_with(name: str, policy: str) -> Any:
     return principal_create(name=name, policies=[Policy.objects.get(name=policy)])
 
 
-@pytest.fixture
-def operator(db: None) -> Any:
-    """A principal holding the built-in operator policy (may execute every runner function)."""
-    return principal_with("ops", "operator")
-
-
-@pytest.fixture
-def observer(db: None) -> Any:
-    """A principal that may read but not execute."""
-    return principal_with("watcher", "observer")
-
-
-@pytest.fixture
-def worker_process(transactional_db: None) -> Iterator[Callable[..., LegionProcess]]:
-    """Start real worker processes (they share this test's queue); all are stopped afterwards."""
-    from kombu import Connection
-
-    started: list[LegionProcess] = []
-
-    def start(concurrency: int = 2) -> LegionProcess:
-        worker = LegionProcess("worker", "--queues", settings.CONFIG["chains.queue"],
-                               "--concurrency", str(concurrency))
-        started.append(worker)
-        worker.wait_for("ready.")
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-    with Connection(settings.CELERY_BROKER_URL) as connection:
-        connection.default_channel.queue_delete(settings.CONFIG["chains.queue"])
-
-
 def api_for(principal: Any) -> Any:
     """An API client authenticated with a fresh API key of `principal`."""
     from rest_framework.test import APIClient
@@ -120,3 +79,12 @@ def api_for(principal: Any) -> Any:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client
+
+
+def legion(*args: str) -> int:
+    """Run `legion <args>` in this process; its exit status."""
+    try:
+        call_command("legion", *args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
