@@ -69,8 +69,8 @@ def test_the_admin_checks_options_with_the_kind(client: Client, admin_user: Any,
             "options": '{"tolerance_percent": -5}', "enabled": "on",
             "state-TOTAL_FORMS": "0", "state-INITIAL_FORMS": "0", "state-MIN_NUM_FORMS": "0",
             "state-MAX_NUM_FORMS": "1"}
-    refused = client.post("/admin/chains/actor/add/", form)
+    refused = client.post("/admin/actors/actor/add/", form)
     assert refused.status_code == 200 and b"tolerance_percent" in refused.content
-    saved = client.post("/admin/chains/actor/add/", {**form, "options": '{"tolerance_percent": 5}'})
+    saved = client.post("/admin/actors/actor/add/", {**form, "options": '{"tolerance_percent": 5}'})
     assert saved.status_code == 302, saved.content[:2000]
     assert Actor.objects.get(name="from-admin").options == {"tolerance_percent": 5}

@@ -84,9 +84,11 @@ def root(registry: None) -> Principal:
 
 
 def _staff_operator() -> User:
-    """A Django staff login with every model permission of the job engine, whose principal is an operator."""
+    """A Django staff login with every model permission of the job engine and its triggers, whose principal is an
+    operator."""
     user = User.objects.create_user("staff-ops", password="x", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="chains"))
+    user.user_permissions.set(Permission.objects.filter(
+        content_type__app_label__in=["chains", "actors", "schedules", "webhooks"]))
     policy_attach(principal=principal_for_user(user), policy=Policy.objects.get(name="operator"))
     return user
 
@@ -150,7 +152,7 @@ def test_rotating_a_webhook_secret_is_acting_as_its_principal(root: Principal, o
     assert (refused.status_code, refused.json()["error"]["field"]) == (403, "run_as")
     client.force_login(_staff_operator())
     before = Webhook.objects.get().secret_encrypted
-    client.post("/admin/chains/webhook/", {"action": "rotate_secret", "_selected_action": [str(webhook.pk)]})
+    client.post("/admin/webhooks/webhook/", {"action": "rotate_secret", "_selected_action": [str(webhook.pk)]})
     assert Webhook.objects.get().secret_encrypted == before
 
 

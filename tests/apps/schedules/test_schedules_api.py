@@ -55,11 +55,11 @@ def test_the_admin_edits_timing_with_the_schedule(client: Client, admin_user: An
             "payload": '{"message": "x"}', "catch_up": "once", "enabled": "on",
             "fires-TOTAL_FORMS": "0", "fires-INITIAL_FORMS": "0", "fires-MIN_NUM_FORMS": "0",
             "fires-MAX_NUM_FORMS": "0"}
-    refused = client.post("/admin/chains/schedule/add/", form)
+    refused = client.post("/admin/schedules/schedule/add/", form)
     assert refused.status_code == 200 and b"invalid cron expression" in refused.content
-    saved = client.post("/admin/chains/schedule/add/", {**form, "cron": "0 5 * * *"})
+    saved = client.post("/admin/schedules/schedule/add/", {**form, "cron": "0 5 * * *"})
     assert saved.status_code == 302, saved.content[:3000]
     schedule = Schedule.objects.get(name="from-admin")
     assert schedule.periodic_task.crontab is not None and schedule.periodic_task.crontab.hour == "5"
-    page = client.get(f"/admin/chains/schedule/{schedule.pk}/change/")
+    page = client.get(f"/admin/schedules/schedule/{schedule.pk}/change/")
     assert page.status_code == 200 and b"0 5 * * *" in page.content

@@ -72,8 +72,8 @@ def test_the_admin_shows_a_generated_secret_once(client: Any, admin_user: Any, r
     client.force_login(admin_user)
     form = {"name": "from-admin", "function": str(Function.objects.get(qualified_name="core.basic.log").pk),
             "enabled": "on"}
-    created = client.post("/admin/chains/webhook/add/", form, follow=True)
+    created = client.post("/admin/webhooks/webhook/add/", form, follow=True)
     assert created.status_code == 200
     secret = webhook_secret(webhook=Webhook.objects.get(name="from-admin"))
     assert secret.encode() in created.content
-    assert secret.encode() not in client.get("/admin/chains/webhook/").content
+    assert secret.encode() not in client.get("/admin/webhooks/webhook/").content
