@@ -10,7 +10,7 @@ from drf_spectacular.generators import SchemaGenerator
 def test_trigger_endpoints_are_described_without_warnings() -> None:
     GENERATOR_STATS.reset()
     with GENERATOR_STATS.silence():
-        patterns = [path("api/v1/chains/", include(f"apps.chains.{package}.urls"))
+        patterns = [path("api/v1/chains/", include(f"apps.{package}.urls"))
                     for package in ("actors", "schedules", "webhooks")]
         schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
 
