@@ -137,10 +137,10 @@ def test_the_admin_refuses_a_trigger_that_runs_as_someone_the_user_may_not_act_a
 ) -> None:
     client.force_login(_staff_operator())
     form = {**trigger.admin_form, "function": str(function("core.basic.log").pk), "run_as": str(root.pk)}
-    refused = client.post(f"/admin/chains/{trigger.model._meta.model_name}/add/", form)
+    refused = client.post(f"/admin/{trigger.model._meta.app_label}/{trigger.model._meta.model_name}/add/", form)
     assert refused.status_code == 200 and b"impersonate on rbac/principals/root denied" in refused.content
     assert not trigger.model.objects.exists()
-    mine = client.post(f"/admin/chains/{trigger.model._meta.model_name}/add/",
+    mine = client.post(f"/admin/{trigger.model._meta.app_label}/{trigger.model._meta.model_name}/add/",
                        {**form, "run_as": str(Principal.objects.get(name="staff-ops").pk)})
     assert mine.status_code == 302 and trigger.model.objects.exists()
 
