@@ -10,7 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
-    path("api/v1/", include("apps.core.api.urls")),
+    path("api/v1/", include("legion_site.api_urls")),
     path("catalog/", catalog_page, name="catalog"),
 ]
 

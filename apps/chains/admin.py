@@ -110,8 +110,3 @@ class TaskRunAdmin(admin.ModelAdmin):
                                                         result=run.result, readable=readable)
         return run
 
-
-# Actors, schedules and webhooks register their admins in their own packages.
-from apps.chains.actors import admin as actors_admin  # noqa: E402, F401
-from apps.chains.schedules import admin as schedules_admin  # noqa: E402, F401
-from apps.chains.webhooks import admin as webhooks_admin  # noqa: E402, F401

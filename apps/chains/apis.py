@@ -1,4 +1,5 @@
-"""REST API of the job engine: chains, relationships, task runs (with their trees) and the spool."""
+"""REST API of the job engine: chains, relationships, task runs (with their trees), invoking a function and the
+spool."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from apps.chains.selectors import chain_get, chain_graph, chain_list, relationsh
 from apps.chains.serializers import (
     ChainSerializer,
     CloneSerializer,
+    InvokeSerializer,
     RelationshipSerializer,
     TaskRunSerializer,
     TriggerSerializer,
@@ -27,9 +29,10 @@ from apps.chains.services.chains import (
     relationship_delete,
     relationship_save,
 )
-from apps.chains.services.runs import chain_trigger, run_cancel
+from apps.chains.services.runs import chain_trigger, run_cancel, run_trigger
 from apps.core.spool.publisher import publisher
 from apps.rbac.authentication import request_principal
+from apps.runners.selectors import function_get
 
 
 class ChainListApi(generics.ListCreateAPIView[Chain]):
@@ -98,6 +101,25 @@ class ChainTriggerApi(APIView):
         body.is_valid(raise_exception=True)
         run = chain_trigger(
             chain=chain_get(chain_id=pk), payload=body.validated_data["payload"],
+            principal=request_principal(request), triggered_by="api",
+            idempotency_key=idempotency_key_of(request, body.validated_data),
+        )
+        return Response(TaskRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class FunctionInvokeApi(APIView):
+    """Start a run of the function; 202 with the queued run (it executes on a worker)."""
+
+    rbac_action = "execute"
+
+    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
+        return function_get(qualified_name=self.kwargs["qualified_name"]).resource
+
+    def post(self, request: Request, qualified_name: str) -> Response:
+        body = InvokeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = run_trigger(
+            function_name=qualified_name, payload=body.validated_data["payload"],
             principal=request_principal(request), triggered_by="api",
             idempotency_key=idempotency_key_of(request, body.validated_data),
         )

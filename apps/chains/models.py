@@ -135,7 +135,20 @@ class TaskRun(models.Model):
         return None
 
 
-# Triggers keep their models in their own packages; importing them here registers them with this app.
-from apps.chains.actors.models import Actor, ActorState  # noqa: E402, F401
-from apps.chains.schedules.models import Schedule, ScheduleFire  # noqa: E402, F401
-from apps.chains.webhooks.models import Webhook  # noqa: E402, F401
+
+class Target(models.Model):
+    """What a trigger (actor, schedule, webhook) starts, a function or a chain, and the principal its runs have.
+
+    Each trigger states which combinations it allows in a check constraint of its own: an absorber actor
+    has no target of its own, schedules and webhooks exactly one.
+    """
+
+    function = models.ForeignKey(Function, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="the function to run (or a chain)")
+    chain = models.ForeignKey(Chain, null=True, blank=True, on_delete=models.PROTECT, related_name="%(class)ss",
+                              help_text="the chain to start (or a function)")
+    run_as = models.ForeignKey("rbac.Principal", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+", help_text="the principal the runs are authorized as")
+
+    class Meta:
+        abstract = True

@@ -88,5 +88,9 @@ class TriggerSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
 
 
+class InvokeSerializer(TriggerSerializer):
+    """Invoking a function takes what triggering a chain does; its own name keeps its own name in the schema."""
+
+
 class CloneSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)

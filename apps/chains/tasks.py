@@ -20,6 +20,3 @@ def run_execute_task(run_id: str) -> str:
         connection.close()
         raise
 
-
-# Celery discovers `<app>.tasks` only; the schedules package's task is registered by importing it here.
-from apps.chains.schedules.tasks import schedule_fire_task  # noqa: E402, F401

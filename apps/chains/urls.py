@@ -1,6 +1,6 @@
 """/api/v1/chains/: chains, relationships, task runs and the spool."""
 
-from django.urls import include, path
+from django.urls import path
 
 from apps.chains import apis
 
@@ -15,7 +15,4 @@ urlpatterns = [
     path("runs/<str:pk>/", apis.RunDetailApi.as_view(), name="chains-run-detail"),
     path("runs/<str:pk>/cancel/", apis.RunCancelApi.as_view(), name="chains-run-cancel"),
     path("spool/", apis.SpoolApi.as_view(), name="chains-spool"),
-    path("", include("apps.chains.actors.urls")),
-    path("", include("apps.chains.schedules.urls")),
-    path("", include("apps.chains.webhooks.urls")),
 ]

@@ -1,21 +1,18 @@
-"""REST API of the registry: extensions, functions, the catalog, and invoking a function."""
+"""REST API of the registry: extensions, functions and the catalog (the engine serves invoking a function)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import generics, status
+from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.chains.serializers import TaskRunSerializer, idempotency_key_of
-from apps.chains.services.runs import run_trigger
-from apps.rbac.authentication import request_principal
 from apps.runners.catalog import catalog_build
 from apps.runners.models import Extension, Function
 from apps.runners.selectors import extension_list, function_get, function_list
-from apps.runners.serializers import ExtensionSerializer, FunctionSerializer, InvokeSerializer
+from apps.runners.serializers import ExtensionSerializer, FunctionSerializer
 
 
 class ExtensionListApi(generics.ListAPIView[Extension]):
@@ -53,25 +50,6 @@ class FunctionDetailApi(APIView):
 
     def get(self, request: Request, qualified_name: str) -> Response:
         return Response(FunctionSerializer(function_get(qualified_name=qualified_name)).data)
-
-
-class FunctionInvokeApi(APIView):
-    """Start a run of the function; 202 with the queued run (it executes on a worker)."""
-
-    rbac_action = "execute"
-
-    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return function_get(qualified_name=self.kwargs["qualified_name"]).resource
-
-    def post(self, request: Request, qualified_name: str) -> Response:
-        body = InvokeSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        run = run_trigger(
-            function_name=qualified_name, payload=body.validated_data["payload"],
-            principal=request_principal(request), triggered_by="api",
-            idempotency_key=idempotency_key_of(request, body.validated_data),
-        )
-        return Response(TaskRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class CatalogApi(APIView):

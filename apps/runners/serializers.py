@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.chains.serializers import IDEMPOTENCY_KEY_MAX_LENGTH
 from apps.runners.models import Extension, Function
 
 
@@ -34,8 +33,3 @@ class ExtensionSerializer(serializers.ModelSerializer):
              "functions": [f.qualified_name for f in runner.functions.all()]}
             for runner in extension.runners.all()
         ]
-
-
-class InvokeSerializer(serializers.Serializer):
-    payload = serializers.DictField(default=dict)
-    idempotency_key = serializers.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)

@@ -1,4 +1,4 @@
-"""/api/v1/runners/: extensions, functions (and invoking them) and the capability catalog."""
+"""/api/v1/runners/: extensions, functions and the capability catalog (invoking a function is the engine's)."""
 
 from django.urls import path
 
@@ -9,6 +9,5 @@ urlpatterns = [
     path("extensions/<str:name>/", apis.ExtensionDetailApi.as_view(), name="runners-extension-detail"),
     path("functions/", apis.FunctionListApi.as_view(), name="runners-function-list"),
     path("functions/<str:qualified_name>/", apis.FunctionDetailApi.as_view(), name="runners-function-detail"),
-    path("functions/<str:qualified_name>/invoke/", apis.FunctionInvokeApi.as_view(), name="runners-function-invoke"),
     path("catalog/", apis.CatalogApi.as_view(), name="runners-catalog"),
 ]

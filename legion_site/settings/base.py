@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "apps.rbac",
     "apps.runners",
     "apps.chains",
+    "apps.actors",
+    "apps.schedules",
+    "apps.webhooks",
     "apps.llm",
 ]
 

@@ -7,8 +7,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-# django-celery-beat's schedules, sent only while this beat holds the beat lease (apps/chains/schedules).
-CELERY_BEAT_SCHEDULER = "apps.chains.schedules.beat:LegionScheduler"
+# django-celery-beat's schedules, sent only while this beat holds the beat lease (apps/schedules).
+CELERY_BEAT_SCHEDULER = "apps.schedules.beat:LegionScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes every database connection around every task unless this is set; opening

@@ -12,9 +12,9 @@ LEGION_COMMAND_MODULES = (
     "apps.rbac.cli",
     "apps.runners.cli",
     "apps.chains.cli",
-    "apps.chains.actors.cli",
-    "apps.chains.schedules.cli",
-    "apps.chains.webhooks.cli",
+    "apps.actors.cli",
+    "apps.schedules.cli",
+    "apps.webhooks.cli",
 )
 
 # The checks behind /readyz (apps/core/health.py runs them): core's own and the proxy's, for this mode.

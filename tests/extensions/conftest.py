@@ -14,8 +14,8 @@ from apps.chains.services.runs import run_execute
 from apps.runners.models import Function
 from apps.runners.sdk import Authorizer
 from apps.runners.selectors import run_authorizer
-from tests.apps.chains.conftest import principal_with, registry
-from tests.apps.conftest import config
+from tests.apps.conftest import config, registry
+from tests.apps.jobs import principal_with
 
 __all__ = ["authorizer_for", "config", "principal_with", "registry", "run_as"]
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from apps.chains.expressions import ExpressionError, expression_evaluate
 from apps.chains.expressions_llm import llm_transform
 from apps.chains.models import Relationship, RunStatus, TaskRun, TransformationKind
-from apps.chains.services.limits import check_json_size
 from apps.chains.services.principals import principal_decide
+from apps.chains.services.sizes import check_json_size
 from apps.core.errors import ApplicationError
 from apps.rbac.authorization import Decision
 

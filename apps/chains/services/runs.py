@@ -28,8 +28,8 @@ from apps.chains.services.advance import FanoutLimitError, children_build
 from apps.chains.services.chains import chain_functions
 from apps.chains.services.dispatch import run_publish_on_commit, runs_publish
 from apps.chains.services.holders import holder_alive, holder_token
-from apps.chains.services.limits import check_json_size
 from apps.chains.services.rows import EARLY_TOLERANCE, run_claim, run_finish
+from apps.chains.services.sizes import check_json_size
 from apps.core.errors import ApplicationError
 from apps.runners.definitions import FunctionInputError, PermanentError, RunContext
 from apps.runners.models import Function

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.chains.models import RunStatus, TaskRun
-from tests.apps.chains.conftest import run_create
+from tests.apps.jobs import run_create
 
 pytestmark = pytest.mark.usefixtures("registry")
 

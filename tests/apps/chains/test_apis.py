@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from apps.chains.models import RunStatus, TaskRun
-from tests.apps.chains.conftest import api_for, drive
+from tests.apps.jobs import api_for, drive
 
 pytestmark = pytest.mark.usefixtures("registry")
 

@@ -12,7 +12,7 @@ from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_clone, chain_create, chain_entry_function, chain_set_enabled
 from apps.chains.services.runs import run_execute
 from apps.core.errors import ApplicationError
-from tests.apps.chains.conftest import drive, link, run_create
+from tests.apps.jobs import drive, link, run_create
 
 pytestmark = pytest.mark.usefixtures("registry")
 

@@ -5,21 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from apps.chains.cli import arguments_parse
 from apps.chains.models import RunStatus, TaskRun
-from tests.apps.chains.conftest import drive
+from tests.apps.jobs import drive, legion
 
 pytestmark = pytest.mark.usefixtures("registry")
-
-
-def legion(*args: str) -> int:
-    try:
-        call_command("legion", *args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_key_value_arguments_become_a_json_payload() -> None:

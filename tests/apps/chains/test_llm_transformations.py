@@ -19,7 +19,7 @@ from apps.runners.models import Function
 from proxy.config import BreakerSettings, ProxySettings, proxy_settings_build
 from proxy.local_model import MODEL_ID, ServerOptions, local_model_find, local_model_start
 from proxy.runtime import runtime_configure
-from tests.apps.chains.conftest import drive, link, principal_with, run_create
+from tests.apps.jobs import drive, link, principal_with, run_create
 from tests.proxy.conftest import FAST, model_spec, provider_spec
 from tests.proxy.fakes.openai import FakeOpenAI
 from tests.proxy.fakes.script import Fail, Reply

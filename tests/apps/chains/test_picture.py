@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 
 from apps.chains.models import Chain
 from apps.chains.picture import chain_picture_svg
-from tests.apps.chains.conftest import link
+from tests.apps.jobs import link
 from tests.support import admin_login
 
 pytestmark = pytest.mark.usefixtures("registry")

@@ -17,7 +17,7 @@ from apps.core.masking import MASK
 from apps.rbac.authorization import principal_for_user
 from apps.rbac.models import Policy
 from apps.rbac.services import policy_attach
-from tests.apps.chains.conftest import api_for, run_create
+from tests.apps.jobs import api_for, run_create
 
 pytestmark = pytest.mark.usefixtures("registry")
 

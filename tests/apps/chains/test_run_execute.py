@@ -11,7 +11,7 @@ from django.db import connection
 
 from apps.chains.models import RunStatus, TaskRun
 from apps.chains.services.runs import run_execute
-from tests.apps.chains.conftest import drive, run_create
+from tests.apps.jobs import drive, run_create
 from tests.support import wait_until
 
 pytestmark = pytest.mark.usefixtures("registry")
@@ -141,7 +141,7 @@ def test_a_step_claims_and_finishes_with_its_children_under_either_durability(
     synchronous: bool, config: Callable[[str, Any], None], queue: str
 ) -> None:
     from apps.chains.models import Chain
-    from tests.apps.chains.conftest import link
+    from tests.apps.jobs import link
 
     config("chains.step_writes_synchronous", synchronous)
     chain = Chain.objects.create(name="durability")
@@ -175,7 +175,7 @@ def test_a_worker_reuses_relationships_until_they_change_here_or_its_cache_time_
     config: Callable[[str, Any], None]
 ) -> None:
     from apps.chains.models import Chain, Relationship
-    from tests.apps.chains.conftest import link
+    from tests.apps.jobs import link
 
     def children_of_a_new_run() -> int:
         root = run_create("core.basic.echo", {"data": {"text": "hi"}}, chain=chain)

@@ -21,11 +21,11 @@ from apps.chains import expressions
 from apps.chains.models import Chain, RunStatus, TaskRun
 from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create
-from apps.chains.webhooks.services import webhook_create
 from apps.core.errors import ApplicationError
 from apps.core.signatures import signature_headers
-from tests.apps.chains.conftest import api_for, drive, function, link, run_create
-from tests.apps.chains.processes import LegionProcess
+from apps.webhooks.services import webhook_create
+from tests.apps.jobs import api_for, drive, function, link, run_create
+from tests.apps.processes import LegionProcess
 from tests.support import free_port
 
 pytestmark = pytest.mark.usefixtures("registry")

@@ -14,21 +14,21 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from apps.chains.actors.models import Actor
-from apps.chains.actors.services import actor_save
+from apps.actors.models import Actor
+from apps.actors.services import actor_save
 from apps.chains.models import Chain, RunStatus, TaskRun
-from apps.chains.schedules.models import Schedule
-from apps.chains.schedules.services import schedule_save
 from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create
 from apps.chains.services.principals import principal_decide
 from apps.chains.services.runs import run_trigger
-from apps.chains.webhooks.models import Webhook
-from apps.chains.webhooks.services import webhook_create
 from apps.rbac.authorization import principal_for_user
 from apps.rbac.models import Policy, Principal
 from apps.rbac.services import policy_attach, policy_create
-from tests.apps.chains.conftest import api_for, drive, function, link, principal_with
+from apps.schedules.models import Schedule
+from apps.schedules.services import schedule_save
+from apps.webhooks.models import Webhook
+from apps.webhooks.services import webhook_create
+from tests.apps.jobs import api_for, drive, function, link, principal_with
 
 pytestmark = pytest.mark.django_db
 
@@ -84,9 +84,11 @@ def root(registry: None) -> Principal:
 
 
 def _staff_operator() -> User:
-    """A Django staff login with every model permission of the job engine, whose principal is an operator."""
+    """A Django staff login with every model permission of the job engine and its triggers, whose principal is an
+    operator."""
     user = User.objects.create_user("staff-ops", password="x", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="chains"))
+    user.user_permissions.set(Permission.objects.filter(
+        content_type__app_label__in=["chains", "actors", "schedules", "webhooks"]))
     policy_attach(principal=principal_for_user(user), policy=Policy.objects.get(name="operator"))
     return user
 
@@ -135,10 +137,10 @@ def test_the_admin_refuses_a_trigger_that_runs_as_someone_the_user_may_not_act_a
 ) -> None:
     client.force_login(_staff_operator())
     form = {**trigger.admin_form, "function": str(function("core.basic.log").pk), "run_as": str(root.pk)}
-    refused = client.post(f"/admin/chains/{trigger.model._meta.model_name}/add/", form)
+    refused = client.post(f"/admin/{trigger.model._meta.app_label}/{trigger.model._meta.model_name}/add/", form)
     assert refused.status_code == 200 and b"impersonate on rbac/principals/root denied" in refused.content
     assert not trigger.model.objects.exists()
-    mine = client.post(f"/admin/chains/{trigger.model._meta.model_name}/add/",
+    mine = client.post(f"/admin/{trigger.model._meta.app_label}/{trigger.model._meta.model_name}/add/",
                        {**form, "run_as": str(Principal.objects.get(name="staff-ops").pk)})
     assert mine.status_code == 302 and trigger.model.objects.exists()
 
@@ -150,7 +152,7 @@ def test_rotating_a_webhook_secret_is_acting_as_its_principal(root: Principal, o
     assert (refused.status_code, refused.json()["error"]["field"]) == (403, "run_as")
     client.force_login(_staff_operator())
     before = Webhook.objects.get().secret_encrypted
-    client.post("/admin/chains/webhook/", {"action": "rotate_secret", "_selected_action": [str(webhook.pk)]})
+    client.post("/admin/webhooks/webhook/", {"action": "rotate_secret", "_selected_action": [str(webhook.pk)]})
     assert Webhook.objects.get().secret_encrypted == before
 
 

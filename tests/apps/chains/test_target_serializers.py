@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.apps.chains.conftest import api_for, principal_with
+from tests.apps.jobs import api_for, principal_with
 
 pytestmark = pytest.mark.usefixtures("registry")
 

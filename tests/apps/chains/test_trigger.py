@@ -11,7 +11,7 @@ from apps.chains.models import RunStatus, TaskRun
 from apps.chains.services.chains import chain_create
 from apps.chains.services.runs import chain_trigger, run_cancel, run_trigger
 from apps.core.errors import ApplicationError
-from tests.apps.chains.conftest import drive, link
+from tests.apps.jobs import drive, link
 
 pytestmark = pytest.mark.usefixtures("registry")
 

@@ -10,7 +10,7 @@ import pytest
 from apps.chains.models import FINISHED, RunStatus, TaskRun
 from apps.chains.services.chains import chain_create
 from apps.chains.services.runs import chain_trigger
-from tests.apps.chains.conftest import link
+from tests.apps.jobs import link
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("registry")]

@@ -9,7 +9,7 @@ import pytest
 from apps.runners.models import Function
 from apps.runners.selectors import function_content_readable
 from apps.runners.services import registry_sync
-from tests.apps.chains.conftest import principal_with
+from tests.apps.jobs import principal_with
 
 
 @pytest.fixture(autouse=True)

@@ -16,15 +16,15 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 
 from apps.chains.models import Chain, TaskRun
-from apps.chains.schedules.services import schedule_delete, schedule_save
 from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create, relationship_save
-from apps.chains.webhooks.services import webhook_create, webhook_delete
 from apps.llm.services import alias_delete, alias_save, provider_delete, provider_save
 from apps.rbac.models import Policy, Principal
 from apps.rbac.services import api_key_create, policy_builtin_ensure, policy_create, principal_create
 from apps.runners.models import Extension, Function
 from apps.runners.services import registry_sync
+from apps.schedules.services import schedule_delete, schedule_save
+from apps.webhooks.services import webhook_create, webhook_delete
 from tests.apps.rbac.factories import PrincipalFactory
 
 # Built in-process: the served schema needs a key of its own (issue 9), and this needs no network.

@@ -44,6 +44,6 @@ class FailingApi(APIView):
 
 urlpatterns = [
     path("api/v1/fail/<str:kind>/", FailingApi.as_view()),
-    path("api/v1/", include("apps.core.api.urls")),
+    path("api/v1/", include("legion_site.api_urls")),
 ]
 handler404 = "apps.core.views.not_found"
