@@ -1,4 +1,4 @@
-"""The `webhook` extension: send signed webhooks; inbound ones are the engine's endpoints (`apps.chains.webhooks`)."""
+"""The `webhook` extension: send signed webhooks; inbound ones are the engine's endpoints (`apps.webhooks`)."""
 
 from apps.runners.sdk import Extension, extension_settings_schema
 

@@ -76,7 +76,7 @@ def test_once_fires_a_single_time_after_its_delay(
 def test_poll_fires_only_when_the_result_changed(
     make_actor: Callable[..., Actor], running: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, queue: str
 ) -> None:
-    import apps.chains.actors.poll as poll
+    import apps.actors.poll as poll
 
     polls: list[None] = []
     real = poll.actor_call

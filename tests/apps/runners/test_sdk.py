@@ -12,7 +12,7 @@ import pytest
 from apps.runners import sdk
 from apps.runners.definitions import RunContext
 from apps.runners.selectors import run_authorizer
-from tests.apps.chains.conftest import principal_with
+from tests.apps.jobs import principal_with
 
 EXTENSIONS = Path(__file__).resolve().parents[3] / "extensions"
 LOOPBACK = "network/loopback/127.0.0.1/80"
