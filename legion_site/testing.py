@@ -46,13 +46,15 @@ def main(argv: list[str]) -> int:
     steps = [[python, "-m", "pytest", *argv]] if argv else [
         [python, "-m", "ruff", "check", "."],
         [python, "-m", "mypy", "."],
+        [str(Path(python).with_name("lint-imports")), "--no-cache"],  # the layers' contracts, in pyproject.toml
         [python, "-m", "pytest"],
     ]
     for step in steps:
-        print(f"legion test: {' '.join(step[2:])}", flush=True)
+        label = " ".join(step[2:] if step[0] == python else [Path(step[0]).name, *step[1:]])
+        print(f"legion test: {label}", flush=True)
         code = subprocess.run(step, cwd=ROOT, env=env, check=False).returncode
         if code != 0:
-            print(f"legion test: `{' '.join(step[2:])}` failed (exit {code})", file=sys.stderr)
+            print(f"legion test: `{label}` failed (exit {code})", file=sys.stderr)
             return code
     return 0
 
