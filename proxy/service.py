@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from proxy.attempts import Escalation, RequestContext
@@ -77,10 +77,17 @@ async def chat_complete(ctx: RequestContext, request: ChatRequest) -> tuple[Chat
     """A whole answer from the first lane that gives one."""
     ctx.event.requested_model = request.model
     with _reported(ctx):
-        lanes = ctx.runtime.lineup.chat_plan(request, prompt_tokens=request_tokens(request), pins=ctx.pins,
-                                             caller=ctx.caller)
-        return await _first_answer(ctx, Escalation(ctx, lanes, request),
-                                   lambda provider, lane: provider.complete(request, lane.model))
+        # Estimated once: it ranks the lanes and stands in for the prompt's usage a provider does not report.
+        prompt_tokens = request_tokens(request)
+        lanes = ctx.runtime.lineup.chat_plan(request, prompt_tokens=prompt_tokens, pins=ctx.pins, caller=ctx.caller)
+
+        async def complete(provider: Provider, lane: Lane) -> ChatResponse:
+            response = await provider.complete(request, lane.model)
+            if response.usage.reported:
+                return response
+            return replace(response, usage=replace(response.usage, input_tokens=prompt_tokens))
+
+        return await _first_answer(ctx, Escalation(ctx, lanes, request), complete)
 
 
 async def embed(ctx: RequestContext, request: EmbedRequest) -> EmbedResponse:

@@ -13,7 +13,7 @@ from proxy.config import ModelSpec
 from proxy.errors import ErrorKind, ProxyError
 from proxy.providers.base import HttpProvider, json_loads
 from proxy.providers.system_messages import system_folded
-from proxy.router.tokens import request_tokens, text_tokens
+from proxy.router.tokens import text_tokens
 from proxy.streaming.sse import SSEMessage, lines_iter, sse_iter
 from proxy.types import (
     ChatRequest,
@@ -89,7 +89,7 @@ class OpenAIProvider(HttpProvider):
     async def complete(self, request: ChatRequest, model: ModelSpec) -> ChatResponse:
         data = await self.post_json("/chat/completions", self.render(request, model, stream=False))
         with self.boundary():
-            return response_parse(data, request, model)
+            return response_parse(data, model)
 
     def stream_parse(self, body: AsyncIterator[bytes]) -> AsyncIterator[ProviderEvent]:
         return events_parse(sse_iter(lines_iter(body)), self.spec.name)
@@ -176,7 +176,7 @@ def _user_part(part: Part) -> dict[str, Any]:
     return {"type": "text", "text": part.text}
 
 
-def response_parse(data: dict[str, Any], request: ChatRequest, model: ModelSpec) -> ChatResponse:
+def response_parse(data: dict[str, Any], model: ModelSpec) -> ChatResponse:
     choice = data["choices"][0]
     message = choice["message"]
     content: list[Part] = []
@@ -191,10 +191,11 @@ def response_parse(data: dict[str, Any], request: ChatRequest, model: ModelSpec)
                                    name=call["function"]["name"], input=arguments))
     usage = data.get("usage")
     text = "".join(p.text for p in content if isinstance(p, TextPart))
+    # Unreported usage: the service puts in the prompt's estimate it made once for the request (proxy/service.py).
     return ChatResponse(
         id=uuid.uuid4().hex, model=model.id, content=tuple(content),
         stop_reason=STOP.get(choice.get("finish_reason") or "stop", StopReason.END),
-        usage=usage_parse(usage) if usage else Usage(request_tokens(request), text_tokens(text), reported=False),
+        usage=usage_parse(usage) if usage else Usage(0, text_tokens(text), reported=False),
     )
 
 

@@ -11,6 +11,8 @@ import httpx
 import openai
 import pytest
 
+from proxy.router.tokens import request_tokens, text_tokens
+from proxy.types import ChatRequest, Message, TextPart
 from tests.proxy.conftest import LOCAL_ONLY_KEY, TEST_KEY, Stack
 from tests.proxy.fakes.script import Reply
 
@@ -32,6 +34,15 @@ def test_openai_sdk_gets_a_whole_answer_with_route_headers(stack: Stack) -> None
     assert completion.choices[0].finish_reason == "stop"
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (12, 4)
     assert raw.headers["x-legion-provider"] == "openai" and raw.headers["x-legion-failover"] == "false"
+
+
+def test_usage_a_provider_leaves_out_is_the_prompt_estimate_the_proxy_made(stack: Stack) -> None:
+    stack.openai.queue("gpt-x", Reply("Sunny in Paris.", reports_usage=False))
+    completion = stack.openai_client().chat.completions.create(model="gpt-x", messages=USER)
+    assert completion.usage is not None
+    assert completion.usage.prompt_tokens == request_tokens(ChatRequest(
+        model="gpt-x", messages=(Message("user", (TextPart(USER[0]["content"]),)),)))
+    assert completion.usage.completion_tokens == text_tokens("Sunny in Paris.")
 
 
 def test_openai_sdk_streams_text_then_usage(stack: Stack) -> None:

@@ -79,9 +79,9 @@ class FakeOpenAI(FakeProvider):
         if reply.thinking and self.flavour != "openai":
             message["reasoning_content"] = reply.thinking
         finish = "tool_calls" if reply.tool_calls else FINISH[reply.stop]
-        return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
-                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                "usage": _usage(reply)}
+        answer = {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
+                  "choices": [{"index": 0, "message": message, "finish_reason": finish}]}
+        return {**answer, "usage": _usage(reply)} if reply.reports_usage else answer
 
     def _frames(self, body: dict[str, Any], behaviour: Behaviour) -> list[bytes]:
         reply = behaviour if isinstance(behaviour, Reply) else behaviour.reply  # type: ignore[union-attr]

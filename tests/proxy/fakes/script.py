@@ -26,6 +26,7 @@ class Reply:
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
     delay: float = 0.0  # between stream chunks
+    reports_usage: bool = True  # False: an OpenAI-compatible server that leaves usage out of a whole answer
 
 
 @dataclass
