@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 if TYPE_CHECKING:
+    from kombu.message import Message
     from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,9 +32,36 @@ _FULL_MODE_VARIABLES = (
 
 
 def free_port() -> int:
+    """A loopback port nothing listens on (bound, then closed): free for a server, dead for a client."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def queue_taken(queue: str, expected: int, timeout: float) -> list[Message]:
+    """Up to `expected` messages from a broker queue, in order, consumed and acknowledged; fewer if `timeout` passes
+    first (each read blocks on the broker for at most half a second, so no sleep stands in for a message)."""
+    from django.conf import settings
+    from kombu import Connection
+
+    taken: list[Message] = []
+    with Connection(settings.CELERY_BROKER_URL) as connection:
+        simple = connection.SimpleQueue(queue)
+        deadline = time.monotonic() + timeout
+        while len(taken) < expected and time.monotonic() < deadline:
+            try:
+                message = simple.get(timeout=0.5)
+            except simple.Empty:
+                continue
+            message.ack()
+            taken.append(message)
+        simple.close()
+    return taken
+
+
+def received(queue: str, expected: int, timeout: float = 5.0) -> list[list[Any]]:
+    """The args of the task messages now in `queue`, in order, consumed and acknowledged."""
+    return [message.payload[0] for message in queue_taken(queue, expected, timeout)]
 
 
 def lite_env(home: Path, **extra: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from kombu import Connection, Exchange
 
 from apps.actors.models import Actor
 from apps.chains.models import TaskRun
-from tests.support import wait_until
+from tests.support import queue_taken, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,20 +43,8 @@ def publish(body: Any, *, queue: str = "", exchange: str = "", routing_key: str 
 
 
 def dead_letters(queue: str, expected: int, timeout: float = 10.0) -> list[tuple[bytes, dict[str, Any]]]:
-    found: list[tuple[bytes, dict[str, Any]]] = []
-    with Connection(settings.CELERY_BROKER_URL) as connection:
-        simple = connection.SimpleQueue(queue)
-        deadline = time.monotonic() + timeout
-        while len(found) < expected and time.monotonic() < deadline:
-            try:
-                message = simple.get(timeout=0.5)
-            except simple.Empty:
-                continue
-            body = message.body
-            found.append((body if isinstance(body, bytes) else body.encode(), dict(message.headers)))
-            message.ack()
-        simple.close()
-    return found
+    return [(message.body if isinstance(message.body, bytes) else message.body.encode(), dict(message.headers))
+            for message in queue_taken(queue, expected, timeout)]
 
 
 def consuming(queue: str) -> bool:

@@ -14,8 +14,8 @@ from django.utils import timezone
 from apps.chains.models import RunStatus, TaskRun
 from apps.chains.services.runs import run_execute
 from apps.chains.services.sweep import runs_sweep
-from tests.apps.core.spool.test_publisher import received
 from tests.apps.jobs import link, run_create
+from tests.support import received
 
 pytestmark = pytest.mark.usefixtures("registry")
 

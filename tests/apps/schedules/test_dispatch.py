@@ -10,8 +10,8 @@ import pytest
 
 from apps.schedules.firing import schedule_dispatch
 from apps.schedules.models import FireStatus, Schedule, ScheduleFire
-from tests.apps.core.spool.test_publisher import dead_port, received
 from tests.apps.schedules.conftest import T0
+from tests.support import free_port, received
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_fires_during_a_broker_outage_wait_in_the_spool(
     from apps.core.spool.publisher import publisher
 
     broker = settings.CELERY_BROKER_URL
-    settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{dead_port()}//"
+    settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{free_port()}//"
     publisher.cache_clear()
     schedule = make_schedule(catch_up="all")
     with django_capture_on_commit_callbacks(execute=True):

@@ -6,39 +6,14 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
-from kombu import Connection
 
 from apps.core.spool.publisher import Publisher, publisher_build
 from legion_site.celery import app as celery_app
+from tests.support import free_port, received
 
 TASK = "legion.chains.run_execute"
-
-
-def dead_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def received(queue: str, expected: int, timeout: float = 5.0) -> list[list[Any]]:
-    """The args of the task messages now in `queue`, in order, consumed and acknowledged."""
-    bodies: list[list[Any]] = []
-    with Connection(settings.CELERY_BROKER_URL) as connection:
-        simple = connection.SimpleQueue(queue)
-        deadline = time.monotonic() + timeout
-        while len(bodies) < expected and time.monotonic() < deadline:
-            try:
-                message = simple.get(timeout=0.5)
-            except simple.Empty:
-                continue
-            bodies.append(message.payload[0])
-            message.ack()
-        simple.close()
-    return bodies
 
 
 def build(broker_url: str, spool_dir: Path) -> Publisher:
@@ -53,7 +28,7 @@ def test_a_publish_is_confirmed_by_the_broker(tmp_path: Path, queue: str) -> Non
 
 
 def test_an_unreachable_broker_spools_within_a_second(tmp_path: Path, queue: str) -> None:
-    publisher = build(f"amqp://guest:guest@127.0.0.1:{dead_port()}//", tmp_path)
+    publisher = build(f"amqp://guest:guest@127.0.0.1:{free_port()}//", tmp_path)
     started = time.monotonic()
     assert publisher.publish(task=TASK, args=["run-1"], queue=queue) == "spooled"
     assert time.monotonic() - started < 1.0
@@ -94,7 +69,7 @@ def test_a_broker_that_accepts_and_hangs_spools_within_about_a_second(tmp_path: 
 
 
 def test_the_spool_is_replayed_oldest_first_once_the_broker_is_back(tmp_path: Path, queue: str) -> None:
-    down = build(f"amqp://guest:guest@127.0.0.1:{dead_port()}//", tmp_path)
+    down = build(f"amqp://guest:guest@127.0.0.1:{free_port()}//", tmp_path)
     for n in range(5):
         assert down.publish(task=TASK, args=[f"run-{n}"], queue=queue) == "spooled"
     back = build(settings.CELERY_BROKER_URL, tmp_path)
@@ -104,7 +79,7 @@ def test_the_spool_is_replayed_oldest_first_once_the_broker_is_back(tmp_path: Pa
 
 
 def test_the_drainer_thread_replays_without_being_asked(tmp_path: Path, queue: str) -> None:
-    publisher = build(f"amqp://guest:guest@127.0.0.1:{dead_port()}//", tmp_path)
+    publisher = build(f"amqp://guest:guest@127.0.0.1:{free_port()}//", tmp_path)
     publisher.drain_interval = 0.2
     assert publisher.publish(task=TASK, args=["run-1"], queue=queue) == "spooled"
     publisher.broker_url = settings.CELERY_BROKER_URL  # the broker comes back where we look for it
