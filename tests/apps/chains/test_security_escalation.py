@@ -217,7 +217,7 @@ def test_a_relationship_firing_for_anyone_starts_nothing_its_principal_may_not_e
     chain = chain_create(name="audit")
     link(chain, "core.basic.echo", "core.basic.log", allow_new_chains=True,
          transformation='{"message": "echoed"}')
-    run = run_trigger(function_name="core.basic.echo", payload={"data": {"x": 1}}, principal=editor,
+    run = run_trigger(function=function("core.basic.echo"), payload={"data": {"x": 1}}, principal=editor,
                       triggered_by="test")
     assert drive() == ["succeeded"]
     child = TaskRun.objects.get(parent=run)
