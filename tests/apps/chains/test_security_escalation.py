@@ -25,7 +25,7 @@ from apps.rbac.authorization import principal_for_user
 from apps.rbac.models import Policy, Principal
 from apps.rbac.services import policy_attach, policy_create
 from apps.schedules.models import Schedule
-from apps.schedules.services import schedule_save
+from apps.schedules.services import schedule_create
 from apps.webhooks.models import Webhook
 from apps.webhooks.services import webhook_create
 from tests.apps.jobs import api_for, drive, function, link, principal_with
@@ -51,8 +51,8 @@ class Trigger:
         if self.model is Webhook:
             return webhook_create(by=HOST, name="hook", function=log, run_as=run_as)[0]
         if self.model is Schedule:
-            return schedule_save(by=HOST, name="tick", interval_seconds=60, function=log,
-                                 payload={"message": "x"}, run_as=run_as)
+            return schedule_create(by=HOST, name="tick", interval_seconds=60, function=log,
+                                   payload={"message": "x"}, run_as=run_as)
         return actor_save(by=HOST, name="beat", kind="every", function=log, payload={"message": "x"},
                           options={"interval_seconds": 60}, run_as=run_as)
 

@@ -104,7 +104,7 @@ from tests.support import wait_until
 echo, log = (Function.objects.get(qualified_name=name) for name in ("core.basic.echo", "core.basic.log"))
 chain = chain_create(name="lite-chain")
 relationship_create(by=HOST, chain=chain, trigger=echo, action=log, condition="result.level == 'info'",
-                  transformation='{"message": "hello " + result.who, "level": result.level}')
+                    transformation='{"message": "hello " + result.who, "level": result.level}')
 admin = principal_for_user(get_user_model().objects.get(username="%s"))
 root = chain_trigger(chain=Chain.objects.get(pk=chain.pk), payload={"data": {"who": "lite", "level": "info"}},
                      principal=admin, triggered_by="test")
