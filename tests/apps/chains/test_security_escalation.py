@@ -15,7 +15,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from apps.actors.models import Actor
-from apps.actors.services import actor_save
+from apps.actors.services import actor_create
 from apps.chains.models import Chain, RunStatus, TaskRun
 from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create
@@ -53,8 +53,8 @@ class Trigger:
         if self.model is Schedule:
             return schedule_create(by=HOST, name="tick", interval_seconds=60, function=log,
                                    payload={"message": "x"}, run_as=run_as)
-        return actor_save(by=HOST, name="beat", kind="every", function=log, payload={"message": "x"},
-                          options={"interval_seconds": 60}, run_as=run_as)
+        return actor_create(by=HOST, name="beat", kind="every", function=log, payload={"message": "x"},
+                            options={"interval_seconds": 60}, run_as=run_as)
 
 
 def _management(prefix: str) -> dict[str, str]:
