@@ -9,7 +9,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.actors.models import Actor, ActorKind, ActorState
-from apps.actors.services import actor_invoke, actor_save, actor_set_enabled, check_actor, check_actor_run_as
+from apps.actors.services import (
+    actor_create,
+    actor_invoke,
+    actor_set_enabled,
+    actor_update,
+    check_actor,
+    check_actor_run_as,
+)
 from apps.chains.admin_callers import CallerAdminMixin, CallerForm
 from apps.core.errors import ApplicationError
 from apps.rbac.authentication import request_principal
@@ -76,8 +83,11 @@ class ActorAdmin(CallerAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Actor, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        saved = actor_save(by=request_principal(request), actor=obj if change else None,
-                           **{key: data.get(key) for key in ActorForm.Meta.fields})
+        values = {key: data.get(key) for key in ActorForm.Meta.fields}
+        # An emptied JSON field is an empty object, as when the actor was created without one.
+        values.update({key: {} for key in ("payload", "options") if values[key] is None})
+        by = request_principal(request)
+        saved = actor_update(by=by, actor=obj, **values) if change else actor_create(by=by, **values)
         obj.pk = saved.pk
 
     @admin.action(description="Enable the selected actors")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -14,12 +15,10 @@ from rest_framework.views import APIView
 from apps.actors.models import Actor
 from apps.actors.selectors import actor_get, actor_list
 from apps.actors.serializers import AbsorbSerializer, ActorSerializer, InvokeSerializer
-from apps.actors.services import actor_absorb, actor_delete, actor_invoke, actor_save
+from apps.actors.services import actor_absorb, actor_create, actor_delete, actor_invoke, actor_update
 from apps.chains.models import TaskRun
 from apps.chains.serializers import TaskRunSerializer, idempotency_key_of
 from apps.rbac.authentication import request_principal
-
-SAVED_FIELDS = ("name", "description", "kind", "function", "chain", "payload", "options", "run_as", "enabled")
 
 
 class ActorListApi(generics.ListCreateAPIView[Actor]):
@@ -36,42 +35,46 @@ class ActorListApi(generics.ListCreateAPIView[Actor]):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = ActorSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        actor = actor_save(by=request_principal(request), **body.validated_data)
+        actor = actor_create(by=request_principal(request), **body.validated_data)
         return Response(ActorSerializer(actor_get(actor_id=actor.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class ActorDetailApi(APIView):
-    """GET an actor with its state; PATCH any setting (the runtime restarts it); DELETE one not declared."""
+class ActorApi(APIView):
+    """A view of the actor the URL names: read once per request, for its RBAC resource and the handler."""
 
     def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return f"actors/{actor_get(actor_id=self.kwargs['pk']).name}"
+        return f"actors/{self.actor.name}"
+
+    @cached_property
+    def actor(self) -> Actor:
+        return actor_get(actor_id=self.kwargs["pk"])
+
+
+class ActorDetailApi(ActorApi):
+    """GET an actor with its state; PATCH any setting (the runtime restarts it); DELETE one not declared."""
 
     @extend_schema(responses=ActorSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(ActorSerializer(actor_get(actor_id=pk)).data)
+        return Response(ActorSerializer(self.actor).data)
 
     @extend_schema(request=ActorSerializer, responses=ActorSerializer)
     def patch(self, request: Request, pk: int) -> Response:
-        actor = actor_get(actor_id=pk)
-        body = ActorSerializer(actor, data=request.data, partial=True)
+        body = ActorSerializer(self.actor, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        values = {key: getattr(actor, key) for key in SAVED_FIELDS}
-        actor_save(by=request_principal(request), actor=actor, **{**values, **body.validated_data})
+        actor_update(by=request_principal(request), actor=self.actor, **body.validated_data)
+        # Read again for the answer: saving may have created the actor's state row.
         return Response(ActorSerializer(actor_get(actor_id=pk)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        actor_delete(actor=actor_get(actor_id=pk))
+        actor_delete(actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ActorActionApi(APIView):
+class ActorActionApi(ActorApi):
     """Acting through an actor is `execute` on `actors/<name>`; what it starts is authorized as the caller."""
 
     rbac_action = "execute"
-
-    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return f"actors/{actor_get(actor_id=self.kwargs['pk']).name}"
 
     def accepted(self, run: TaskRun) -> Response:
         return Response(TaskRunSerializer(run, context={"request": self.request}).data, status=status.HTTP_202_ACCEPTED)
@@ -85,7 +88,7 @@ class ActorInvokeApi(ActorActionApi):
         body = InvokeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self.accepted(actor_invoke(
-            actor=actor_get(actor_id=pk), payload=body.validated_data["payload"],
+            actor=self.actor, payload=body.validated_data["payload"],
             principal=request_principal(request), idempotency_key=idempotency_key_of(request, body.validated_data)))
 
 
@@ -97,5 +100,5 @@ class ActorAbsorbApi(ActorActionApi):
         body = AbsorbSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self.accepted(actor_absorb(
-            actor=actor_get(actor_id=pk), value=body.validated_data["input"],
+            actor=self.actor, value=body.validated_data["input"],
             principal=request_principal(request), idempotency_key=idempotency_key_of(request, body.validated_data)))

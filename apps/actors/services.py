@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pydantic
 from django.conf import settings
@@ -60,31 +60,53 @@ def check_actor_run_as(*, by: Caller, run_as: Principal | None) -> None:
     check_run_as(by=by, run_as=run_as or (Principal.objects.filter(name=default).first() if default else None))
 
 
+class ActorChanges(TypedDict, total=False):
+    """What an update may change in an actor."""
+
+    name: str
+    kind: str
+    function: Function | None
+    chain: Chain | None
+    payload: dict[str, Any]
+    options: dict[str, Any]
+    run_as: Principal | None
+    enabled: bool
+    description: str
+
+
 @transaction.atomic
-def actor_save(
-    *, by: Caller, name: str, kind: str, actor: Actor | None = None, function: Function | None = None,
-    chain: Chain | None = None, payload: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
-    run_as: Principal | None = None, enabled: bool = True, description: str = "",
+def actor_create(
+    *, by: Caller, name: str, kind: str, function: Function | None = None, chain: Chain | None = None,
+    payload: dict[str, Any] | None = None, options: dict[str, Any] | None = None, run_as: Principal | None = None,
+    enabled: bool = True, description: str = "",
 ) -> Actor:
-    """Create or update an actor. An edited declared actor is marked customized: syncing leaves it be.
+    """Create an actor; `by` must be allowed to act as its principal (`check_actor_run_as`)."""
+    actor = Actor(name=name, kind=kind, function=function, chain=chain, payload={} if payload is None else payload,
+                  options={} if options is None else options, run_as=run_as, enabled=enabled, description=description)
+    return _actor_checked_save(by=by, actor=actor)
+
+
+@transaction.atomic
+def actor_update(*, by: Caller, actor: Actor, **changes: Unpack[ActorChanges]) -> Actor:
+    """Apply `changes` and check the actor as it then is. An edited declared actor is marked customized: syncing
+    leaves it be.
 
     `by` must be allowed to act as the actor's principal, changed or not (`check_actor_run_as`).
     """
-    payload = {} if payload is None else payload
-    options = {} if options is None else options
-    check_actor(kind=kind, function=function, chain=chain, payload=payload, options=options)
-    check_actor_run_as(by=by, run_as=run_as)
-    if not name or len(name) > 150:
-        raise ApplicationError("invalid", "an actor needs a name of at most 150 characters", field="name")
-    same_name = Actor.objects.filter(name=name)
-    if (same_name.exclude(pk=actor.pk) if actor else same_name).exists():
-        raise ApplicationError("duplicate", f"an actor named '{name}' exists", field="name", status=409)
-    actor = actor or Actor()
-    for attribute, value in {"name": name, "kind": kind, "function": function, "chain": chain, "payload": payload,
-                             "options": options, "run_as": run_as, "enabled": enabled,
-                             "description": description}.items():
+    for attribute, value in changes.items():
         setattr(actor, attribute, value)
     actor.customized = actor.extension_id is not None
+    return _actor_checked_save(by=by, actor=actor)
+
+
+def _actor_checked_save(*, by: Caller, actor: Actor) -> Actor:
+    check_actor(kind=actor.kind, function=actor.function, chain=actor.chain, payload=actor.payload,
+                options=actor.options)
+    check_actor_run_as(by=by, run_as=actor.run_as)
+    if not actor.name or len(actor.name) > 150:
+        raise ApplicationError("invalid", "an actor needs a name of at most 150 characters", field="name")
+    if Actor.objects.filter(name=actor.name).exclude(pk=actor.pk).exists():
+        raise ApplicationError("duplicate", f"an actor named '{actor.name}' exists", field="name", status=409)
     actor.save()
     ActorState.objects.get_or_create(actor=actor)
     return actor

@@ -74,7 +74,7 @@ class ChainAdmin(admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)
         if formset.has_changed():
-            # The same rule as relationship_save: any change to a chain's relationships is a new version.
+            # The same rule as the relationship services: any change to a chain's relationships is a new version.
             chain = form.instance
             Chain.objects.filter(pk=chain.pk).update(version=chain.version + 1)
 

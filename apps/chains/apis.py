@@ -4,6 +4,7 @@ spool."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from rest_framework import generics, status
@@ -26,13 +27,14 @@ from apps.chains.services.chains import (
     chain_clone,
     chain_create,
     chain_set_enabled,
+    relationship_create,
     relationship_delete,
-    relationship_save,
+    relationship_update,
 )
 from apps.chains.services.runs import chain_trigger, run_cancel, run_trigger
 from apps.core.spool.publisher import publisher
 from apps.rbac.authentication import request_principal
-from apps.runners.selectors import function_get
+from apps.runners.apis import FunctionApi
 
 
 class ChainListApi(generics.ListCreateAPIView[Chain]):
@@ -54,18 +56,25 @@ class ChainListApi(generics.ListCreateAPIView[Chain]):
         return Response(ChainSerializer(chain).data, status=status.HTTP_201_CREATED)
 
 
-class ChainDetailApi(APIView):
-    """GET a chain with its graph; PATCH `enabled` to enable or disable it."""
+class ChainApi(APIView):
+    """A view of the chain the URL names: read once per request, for its RBAC resource and the handler."""
 
     def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return f"chains/{chain_get(chain_id=self.kwargs['pk']).name}"
+        return f"chains/{self.chain.name}"
+
+    @cached_property
+    def chain(self) -> Chain:
+        return chain_get(chain_id=self.kwargs["pk"])
+
+
+class ChainDetailApi(ChainApi):
+    """GET a chain with its graph; PATCH `enabled` to enable or disable it."""
 
     def get(self, request: Request, pk: int) -> Response:
-        chain = chain_get(chain_id=pk)
-        return Response({**ChainSerializer(chain).data, "graph": chain_graph(chain=chain)})
+        return Response({**ChainSerializer(self.chain).data, "graph": chain_graph(chain=self.chain)})
 
     def patch(self, request: Request, pk: int) -> Response:
-        chain = chain_get(chain_id=pk)
+        chain = self.chain
         body = ChainSerializer(chain, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         if "enabled" in body.validated_data:
@@ -88,38 +97,32 @@ class ChainCloneApi(APIView):
         return Response(ChainSerializer(clone).data, status=status.HTTP_201_CREATED)
 
 
-class ChainTriggerApi(APIView):
+class ChainTriggerApi(ChainApi):
     """Start the chain at its entry function; 202 with the root run."""
 
     rbac_action = "execute"
-
-    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return f"chains/{chain_get(chain_id=self.kwargs['pk']).name}"
 
     def post(self, request: Request, pk: int) -> Response:
         body = TriggerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run = chain_trigger(
-            chain=chain_get(chain_id=pk), payload=body.validated_data["payload"],
+            chain=self.chain, payload=body.validated_data["payload"],
             principal=request_principal(request), triggered_by="api",
             idempotency_key=idempotency_key_of(request, body.validated_data),
         )
         return Response(TaskRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
-class FunctionInvokeApi(APIView):
+class FunctionInvokeApi(FunctionApi):
     """Start a run of the function; 202 with the queued run (it executes on a worker)."""
 
     rbac_action = "execute"
-
-    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return function_get(qualified_name=self.kwargs["qualified_name"]).resource
 
     def post(self, request: Request, qualified_name: str) -> Response:
         body = InvokeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run = run_trigger(
-            function_name=qualified_name, payload=body.validated_data["payload"],
+            function=self.function, payload=body.validated_data["payload"],
             principal=request_principal(request), triggered_by="api",
             idempotency_key=idempotency_key_of(request, body.validated_data),
         )
@@ -140,36 +143,31 @@ class RelationshipListApi(generics.ListCreateAPIView[Relationship]):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = RelationshipSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        relationship = relationship_save(by=request_principal(request), **body.validated_data)
+        relationship = relationship_create(by=request_principal(request), **body.validated_data)
         return Response(RelationshipSerializer(relationship).data, status=status.HTTP_201_CREATED)
 
 
 class RelationshipDetailApi(APIView):
     def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return f"chains/{self._get().chain.name}"
+        return f"chains/{self.relationship.chain.name}"
 
-    def _get(self) -> Relationship:
+    @cached_property
+    def relationship(self) -> Relationship:
         return generics.get_object_or_404(relationship_list(), pk=self.kwargs["pk"])
 
     def get(self, request: Request, pk: int) -> Response:
-        return Response(RelationshipSerializer(self._get()).data)
+        return Response(RelationshipSerializer(self.relationship).data)
 
     def patch(self, request: Request, pk: int) -> Response:
-        relationship = self._get()
-        body = RelationshipSerializer(relationship, data=request.data, partial=True)
+        body = RelationshipSerializer(self.relationship, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        values = {**RelationshipSerializer(relationship).data, **body.validated_data}
-        saved = relationship_save(
-            by=request_principal(request), relationship=relationship, chain=relationship.chain,
-            trigger=body.validated_data.get("trigger", relationship.trigger),
-            action=body.validated_data.get("action", relationship.action),
-            **{k: values[k] for k in ("name", "condition", "transformation", "transformation_kind",
-                                      "delay_seconds", "active", "allow_new_chains")},
-        )
+        # A relationship stays in its chain: a `chain` in the body is ignored.
+        changes = {key: value for key, value in body.validated_data.items() if key != "chain"}
+        saved = relationship_update(by=request_principal(request), relationship=self.relationship, **changes)
         return Response(RelationshipSerializer(saved).data)
 
     def delete(self, request: Request, pk: int) -> Response:
-        relationship_delete(relationship=self._get())
+        relationship_delete(relationship=self.relationship)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -16,6 +16,7 @@ from apps.chains.services.sweep import runs_sweep
 from apps.core.errors import ApplicationError
 from apps.core.spool.publisher import publisher
 from apps.rbac.models import Principal
+from apps.runners.selectors import function_get
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,7 +81,8 @@ def task_run(options: dict[str, Any]) -> int:
         return 2
     principal = _principal(options)
     try:
-        run = run_trigger(function_name=options["function"], payload=arguments_parse(options["arguments"]),
+        payload = arguments_parse(options["arguments"])
+        run = run_trigger(function=function_get(qualified_name=options["function"]), payload=payload,
                           principal=principal, triggered_by="cli", idempotency_key=options["idempotency_key"])
     except ApplicationError as exc:
         print(f"legion task run: {exc.code}: {exc.message}", file=sys.stderr)

@@ -73,7 +73,7 @@ def target_trigger(
         return chain_trigger(chain=chain, payload=payload, principal=principal, triggered_by=triggered_by,
                              idempotency_key=idempotency_key)
     assert function is not None
-    return run_trigger(function_name=function.qualified_name, payload=payload, principal=principal,
+    return run_trigger(function=function, payload=payload, principal=principal,
                        triggered_by=triggered_by, idempotency_key=idempotency_key)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from rest_framework import generics
@@ -44,12 +45,20 @@ class FunctionListApi(generics.ListAPIView[Function]):
         return function_list()
 
 
-class FunctionDetailApi(APIView):
-    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return function_get(qualified_name=self.kwargs["qualified_name"]).resource
+class FunctionApi(APIView):
+    """A view of the function the URL names: read once per request, for its RBAC resource and the handler."""
 
+    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
+        return self.function.resource
+
+    @cached_property
+    def function(self) -> Function:
+        return function_get(qualified_name=self.kwargs["qualified_name"])
+
+
+class FunctionDetailApi(FunctionApi):
     def get(self, request: Request, qualified_name: str) -> Response:
-        return Response(FunctionSerializer(function_get(qualified_name=qualified_name)).data)
+        return Response(FunctionSerializer(self.function).data)
 
 
 class CatalogApi(APIView):

@@ -14,9 +14,17 @@ from apps.chains.services.callers import check_run_as
 from apps.core.errors import ApplicationError
 from apps.rbac.authentication import request_principal
 from apps.schedules.models import Schedule, ScheduleFire
-from apps.schedules.services import check_schedule, schedule_save, schedule_set_enabled, schedule_timing
+from apps.schedules.services import (
+    Timing,
+    check_schedule,
+    schedule_create,
+    schedule_set_enabled,
+    schedule_timing,
+    schedule_update,
+)
 
 FORM_FIELDS = {"timezone_name": "timezone", "cron": "cron", "interval_seconds": "interval_seconds"}
+SERVICE_FIELDS = {"timezone": "timezone_name"}
 
 
 class ScheduleForm(CallerForm):
@@ -33,15 +41,16 @@ class ScheduleForm(CallerForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             timing = schedule_timing(schedule=self.instance)
-            self.initial.update(cron=timing["cron"], interval_seconds=timing["interval_seconds"],
-                                timezone=timing["timezone_name"])
+            self.initial.update(cron=timing.cron, interval_seconds=timing.interval_seconds,
+                                timezone=timing.timezone_name)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         try:
-            check_schedule(name=data.get("name") or "", cron=data.get("cron") or None,
-                           interval_seconds=data.get("interval_seconds"), timezone_name=data.get("timezone") or "UTC",
-                           function=data.get("function"), chain=data.get("chain"), payload=data.get("payload", {}),
+            timing = Timing(cron=data.get("cron") or None, interval_seconds=data.get("interval_seconds"),
+                            timezone_name=data.get("timezone") or "UTC")
+            check_schedule(name=data.get("name") or "", timing=timing, function=data.get("function"),
+                           chain=data.get("chain"), payload=data.get("payload", {}),
                            catch_up=data.get("catch_up") or "")
             check_run_as(by=self.by, run_as=data.get("run_as"))
         except ApplicationError as exc:
@@ -81,20 +90,23 @@ class ScheduleAdmin(CallerAdminMixin, admin.ModelAdmin):
     @admin.display(description="when")
     def timing(self, schedule: Schedule) -> str:
         timing = schedule_timing(schedule=schedule)
-        return f"{timing['cron']} ({timing['timezone_name']})" if timing["cron"] else \
-            f"every {timing['interval_seconds']}s"
+        return f"{timing.cron} ({timing.timezone_name})" if timing.cron else f"every {timing.interval_seconds}s"
 
     def save_model(self, request: HttpRequest, obj: Schedule, form: Any, change: bool) -> None:
         # The service saves the schedule and its beat entry together; the admin keeps the saved row's id.
         data = form.cleaned_data
-        saved = schedule_save(
-            by=request_principal(request), schedule=obj if change else None, name=data["name"],
-            description=data.get("description", ""),
-            cron=data.get("cron") or None, interval_seconds=data.get("interval_seconds"),
-            timezone_name=data.get("timezone") or "UTC", function=data.get("function"), chain=data.get("chain"),
-            payload=data.get("payload") or {}, catch_up=data["catch_up"], run_as=data.get("run_as"),
-            enabled=data.get("enabled", True),
-        )
+        values: dict[str, Any] = {
+            "name": data["name"], "description": data.get("description", ""), "cron": data.get("cron") or None,
+            "interval_seconds": data.get("interval_seconds"), "timezone_name": data.get("timezone") or "UTC",
+            "function": data.get("function"), "chain": data.get("chain"), "payload": data.get("payload") or {},
+            "catch_up": data["catch_up"], "run_as": data.get("run_as"), "enabled": data.get("enabled", True),
+        }
+        by = request_principal(request)
+        if change:
+            changed = {SERVICE_FIELDS.get(field, field) for field in form.changed_data}
+            saved = schedule_update(by=by, schedule=obj, **{key: values[key] for key in values if key in changed})
+        else:
+            saved = schedule_create(by=by, **values)
         obj.pk = saved.pk
 
     @admin.action(description="Enable the selected schedules (counting from now)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -15,17 +16,9 @@ from apps.rbac.authentication import request_principal
 from apps.schedules.models import Schedule, ScheduleFire
 from apps.schedules.selectors import schedule_get, schedule_list
 from apps.schedules.serializers import ScheduleFireSerializer, ScheduleSerializer
-from apps.schedules.services import schedule_delete, schedule_save, schedule_timing
+from apps.schedules.services import schedule_create, schedule_delete, schedule_update
 
 SAVED_FIELDS = ("name", "description", "function", "chain", "payload", "catch_up", "run_as", "enabled")
-
-
-def _save(request: Request, data: dict[str, Any], schedule: Schedule | None = None) -> Schedule:
-    saved: dict[str, Any] = {key: data.get(key) for key in SAVED_FIELDS}
-    return schedule_save(
-        by=request_principal(request), schedule=schedule, cron=data.get("cron") or None,
-        interval_seconds=data.get("interval_seconds"), timezone_name=data.get("timezone") or "UTC", **saved,
-    )
 
 
 class ScheduleListApi(generics.ListCreateAPIView[Schedule]):
@@ -43,37 +36,46 @@ class ScheduleListApi(generics.ListCreateAPIView[Schedule]):
         body = ScheduleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = {"description": "", "payload": {}, "enabled": True, **body.validated_data}
-        return Response(ScheduleSerializer(_save(request, data)).data, status=status.HTTP_201_CREATED)
+        saved: dict[str, Any] = {key: data.get(key) for key in SAVED_FIELDS}
+        schedule = schedule_create(
+            by=request_principal(request), cron=data.get("cron") or None, interval_seconds=data.get("interval_seconds"),
+            timezone_name=data.get("timezone") or "UTC", **saved,
+        )
+        return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
 
-class ScheduleDetailApi(APIView):
-    """GET a schedule; PATCH any field (a new timing counts from now); DELETE it (its runs stay)."""
+class ScheduleApi(APIView):
+    """A view of the schedule the URL names: read once per request, for its RBAC resource and the handler."""
 
     def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return f"schedules/{schedule_get(schedule_id=self.kwargs['pk']).name}"
+        return f"schedules/{self.schedule.name}"
+
+    @cached_property
+    def schedule(self) -> Schedule:
+        return schedule_get(schedule_id=self.kwargs["pk"])
+
+
+class ScheduleDetailApi(ScheduleApi):
+    """GET a schedule; PATCH any field (a new timing counts from now); DELETE it (its runs stay)."""
 
     @extend_schema(responses=ScheduleSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(ScheduleSerializer(schedule_get(schedule_id=pk)).data)
+        return Response(ScheduleSerializer(self.schedule).data)
 
     @extend_schema(request=ScheduleSerializer, responses=ScheduleSerializer)
     def patch(self, request: Request, pk: int) -> Response:
-        schedule = schedule_get(schedule_id=pk)
-        body = ScheduleSerializer(schedule, data=request.data, partial=True)
+        body = ScheduleSerializer(self.schedule, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        timing = schedule_timing(schedule=schedule)
-        current = {"cron": timing["cron"], "interval_seconds": timing["interval_seconds"],
-                   "timezone": timing["timezone_name"], **{key: getattr(schedule, key) for key in SAVED_FIELDS}}
-        changes = dict(body.validated_data)
-        if changes.get("cron"):
-            current["interval_seconds"] = None
-        if changes.get("interval_seconds"):
-            current["cron"] = None
-        return Response(ScheduleSerializer(_save(request, {**current, **changes}, schedule)).data)
+        given = body.validated_data
+        changes = {key: given[key] for key in (*SAVED_FIELDS, "cron", "interval_seconds") if key in given}
+        if "timezone" in given:
+            changes["timezone_name"] = given["timezone"]
+        schedule = schedule_update(by=request_principal(request), schedule=self.schedule, **changes)
+        return Response(ScheduleSerializer(schedule).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        schedule_delete(schedule=schedule_get(schedule_id=pk))
+        schedule_delete(schedule=self.schedule)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -11,7 +11,7 @@ from apps.chains.services.callers import HOST
 from apps.chains.targets import target_by_name
 from apps.core.errors import ApplicationError
 from apps.schedules.models import CatchUp, Schedule
-from apps.schedules.services import schedule_delete, schedule_save, schedule_set_enabled, schedule_ticks
+from apps.schedules.services import schedule_create, schedule_delete, schedule_set_enabled, schedule_ticks
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +46,7 @@ def schedule_add(options: dict[str, Any]) -> int:
     names = (None, options["target"]) if options["chain"] else (options["target"], None)
     try:
         function, chain = target_by_name(*names)
-        schedule = schedule_save(
+        schedule = schedule_create(
             by=HOST, name=options["name"], cron=None if when.isdigit() else when,
             interval_seconds=int(when) if when.isdigit() else None, timezone_name=options["tz"],
             function=function, chain=chain,

@@ -29,8 +29,7 @@ class ScheduleSerializer(TargetSerializer):
     def to_representation(self, instance: Schedule) -> dict[str, Any]:
         data = super().to_representation(instance)
         timing = schedule_timing(schedule=instance)
-        data.update(cron=timing["cron"], interval_seconds=timing["interval_seconds"],
-                    timezone=timing["timezone_name"])
+        data.update(cron=timing.cron, interval_seconds=timing.interval_seconds, timezone=timing.timezone_name)
         return data
 
     def get_next_tick_at(self, instance: Schedule) -> str | None:

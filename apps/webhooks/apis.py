@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -27,9 +28,6 @@ from apps.webhooks.services import (
     webhook_update,
 )
 
-SAVED_FIELDS = ("name", "description", "function", "chain", "transformation", "run_as", "enabled",
-                "replay_window_seconds")
-
 
 class WebhookListApi(generics.ListCreateAPIView[Webhook]):
     serializer_class = WebhookSerializer
@@ -50,44 +48,47 @@ class WebhookListApi(generics.ListCreateAPIView[Webhook]):
         return Response({**WebhookSerializer(webhook).data, "secret": secret}, status=status.HTTP_201_CREATED)
 
 
-class WebhookDetailApi(APIView):
-    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return f"webhooks/{webhook_get(webhook_id=self.kwargs['pk']).name}"
+class WebhookApi(APIView):
+    """A view of the webhook the URL names: read once per request, for its RBAC resource and the handler."""
 
+    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
+        return f"webhooks/{self.webhook.name}"
+
+    @cached_property
+    def webhook(self) -> Webhook:
+        return webhook_get(webhook_id=self.kwargs["pk"])
+
+
+class WebhookDetailApi(WebhookApi):
     @extend_schema(responses=WebhookSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(WebhookSerializer(webhook_get(webhook_id=pk)).data)
+        return Response(WebhookSerializer(self.webhook).data)
 
     @extend_schema(request=WebhookSerializer, responses=WebhookSerializer)
     def patch(self, request: Request, pk: int) -> Response:
-        webhook = webhook_get(webhook_id=pk)
-        body = WebhookSerializer(webhook, data=request.data, partial=True)
+        body = WebhookSerializer(self.webhook, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         if "secret" in body.validated_data:
             raise ApplicationError("invalid", "change the secret with rotate-secret/", field="secret")
-        values = {key: getattr(webhook, key) for key in SAVED_FIELDS}
-        saved = webhook_update(by=request_principal(request), webhook=webhook, **{**values, **body.validated_data})
+        saved = webhook_update(by=request_principal(request), webhook=self.webhook, **body.validated_data)
         return Response(WebhookSerializer(saved).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        webhook_delete(webhook=webhook_get(webhook_id=pk))
+        webhook_delete(webhook=self.webhook)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookRotateApi(APIView):
+class WebhookRotateApi(WebhookApi):
     """A new secret (yours, or generated), returned once; the old one stops verifying at once."""
 
     rbac_action = "update"
-
-    def get_rbac_resource(self, request: Request, obj: Any = None) -> str:
-        return f"webhooks/{webhook_get(webhook_id=self.kwargs['pk']).name}"
 
     @extend_schema(request=RotateSerializer, responses=RotateSerializer)
     def post(self, request: Request, pk: int) -> Response:
         body = RotateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        secret = webhook_rotate_secret(by=request_principal(request), webhook=webhook_get(webhook_id=pk),
+        secret = webhook_rotate_secret(by=request_principal(request), webhook=self.webhook,
                                        secret=body.validated_data.get("secret"))
         return Response({"secret": secret})
 

@@ -6,7 +6,7 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.conf import settings
 from django.db import transaction
@@ -68,20 +68,30 @@ def webhook_create(
     return webhook, _secret_set(webhook, secret)
 
 
+class WebhookChanges(TypedDict, total=False):
+    """What an update may change in a webhook (its secret changes by rotation only)."""
+
+    name: str
+    function: Function | None
+    chain: Chain | None
+    transformation: str
+    run_as: Principal | None
+    enabled: bool
+    description: str
+    replay_window_seconds: int | None
+
+
 @transaction.atomic
-def webhook_update(
-    *, by: Caller, webhook: Webhook, name: str, function: Function | None, chain: Chain | None, transformation: str,
-    run_as: Principal | None, enabled: bool, description: str, replay_window_seconds: int | None,
-) -> Webhook:
-    """Save every field; `by` must be allowed to act as `run_as`, changed or not (it decides what runs as it)."""
-    check_webhook(name=name, function=function, chain=chain, transformation=transformation)
-    check_run_as(by=by, run_as=run_as)
-    if Webhook.objects.filter(name=name).exclude(pk=webhook.pk).exists():
-        raise ApplicationError("duplicate", f"a webhook named '{name}' exists", field="name", status=409)
-    for attribute, value in {"name": name, "function": function, "chain": chain, "transformation": transformation,
-                             "run_as": run_as, "enabled": enabled, "description": description,
-                             "replay_window_seconds": replay_window_seconds}.items():
+def webhook_update(*, by: Caller, webhook: Webhook, **changes: Unpack[WebhookChanges]) -> Webhook:
+    """Apply `changes` and check the webhook as it then is; `by` must be allowed to act as `run_as`, changed or not
+    (it decides what runs as it)."""
+    for attribute, value in changes.items():
         setattr(webhook, attribute, value)
+    check_webhook(name=webhook.name, function=webhook.function, chain=webhook.chain,
+                  transformation=webhook.transformation)
+    check_run_as(by=by, run_as=webhook.run_as)
+    if Webhook.objects.filter(name=webhook.name).exclude(pk=webhook.pk).exists():
+        raise ApplicationError("duplicate", f"a webhook named '{webhook.name}' exists", field="name", status=409)
     webhook.save()
     return webhook
 

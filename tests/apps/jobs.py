@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.chains.models import Chain, RunStatus, TaskRun
 from apps.chains.services.callers import HOST
-from apps.chains.services.chains import relationship_save
+from apps.chains.services.chains import relationship_create
 from apps.chains.services.runs import run_execute
 from apps.runners.models import Function
 
@@ -42,7 +42,7 @@ def _runner() -> Any:
 
 
 def link(chain: Chain, trigger: str, action: str, **options: Any) -> Any:
-    return relationship_save(by=HOST, chain=chain, trigger=function(trigger), action=function(action), **options)
+    return relationship_create(by=HOST, chain=chain, trigger=function(trigger), action=function(action), **options)
 
 
 def drive(*, limit: int = 200, ignore_delays: bool = True) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 from django.db.models import F
@@ -47,14 +47,27 @@ def check_relationship(
             raise ApplicationError(f"invalid_{field}", str(exc), field=field) from exc
 
 
+class RelationshipChanges(TypedDict, total=False):
+    """What an update may change in a relationship (never its chain)."""
+
+    trigger: Function
+    action: Function
+    name: str
+    condition: str
+    transformation: str
+    transformation_kind: str
+    delay_seconds: int
+    active: bool
+    allow_new_chains: bool
+
+
 @transaction.atomic
-def relationship_save(
+def relationship_create(
     *,
     by: Caller,
     chain: Chain,
     trigger: Function,
     action: Function,
-    relationship: Relationship | None = None,
     name: str = "",
     condition: str = "",
     transformation: str = "",
@@ -63,25 +76,39 @@ def relationship_save(
     active: bool = True,
     allow_new_chains: bool = False,
 ) -> Relationship:
-    """Create or update a relationship after checking it; the chain's version goes up by one.
+    """Add a relationship to the chain after checking it; the chain's version goes up by one.
 
     `by` must be allowed to execute both the trigger and the action (`check_may_execute`).
     """
-    check_relationship(
-        trigger=trigger, condition=condition, transformation=transformation, transformation_kind=transformation_kind
+    relationship = Relationship(
+        chain=chain, trigger=trigger, action=action, name=name, condition=condition, transformation=transformation,
+        transformation_kind=transformation_kind, delay_seconds=delay_seconds, active=active,
+        allow_new_chains=allow_new_chains,
     )
-    check_may_execute(by=by, functions=[trigger, action])
-    relationship = relationship or Relationship(chain=chain)
-    if relationship.pk and relationship.chain_id != chain.pk:
-        raise ApplicationError("invalid", "a relationship cannot move to another chain", field="chain")
-    for attribute, value in {
-        "trigger": trigger, "action": action, "name": name, "condition": condition,
-        "transformation": transformation, "transformation_kind": transformation_kind,
-        "delay_seconds": delay_seconds, "active": active, "allow_new_chains": allow_new_chains,
-    }.items():
+    return _relationship_checked_save(by=by, relationship=relationship)
+
+
+@transaction.atomic
+def relationship_update(
+    *, by: Caller, relationship: Relationship, **changes: Unpack[RelationshipChanges]
+) -> Relationship:
+    """Apply `changes` and check the relationship as it then is; the chain's version goes up by one.
+
+    `by` must be allowed to execute both the trigger and the action, changed or not: whoever edits a
+    relationship decides what runs after its trigger.
+    """
+    for attribute, value in changes.items():
         setattr(relationship, attribute, value)
+    return _relationship_checked_save(by=by, relationship=relationship)
+
+
+def _relationship_checked_save(*, by: Caller, relationship: Relationship) -> Relationship:
+    check_relationship(trigger=relationship.trigger, condition=relationship.condition,
+                       transformation=relationship.transformation,
+                       transformation_kind=relationship.transformation_kind)
+    check_may_execute(by=by, functions=[relationship.trigger, relationship.action])
     relationship.save()
-    _version_bump(chain)
+    _version_bump(relationship.chain)
     return relationship
 
 
@@ -109,7 +136,7 @@ def chain_set_enabled(*, chain: Chain, enabled: bool) -> Chain:
 def chain_clone(*, by: Caller, chain: Chain, name: str) -> Chain:
     """A copy of the chain and its relationships at version 1, disabled until someone enables it.
 
-    Cloning reads the source (`read` on it) and creates relationships, each checked as `relationship_save`
+    Cloning reads the source (`read` on it) and creates relationships, each checked as `relationship_create`
     checks one.
     """
     check_caller(by=by, action="read", resource=f"chains/{chain.name}")

@@ -11,7 +11,7 @@ import pytest
 from apps.actors.base import ActorSnapshot
 from apps.actors.kinds import actor_type
 from apps.actors.models import Actor
-from apps.actors.services import actor_save, actor_snapshot
+from apps.actors.services import actor_create, actor_snapshot
 from apps.chains.services.callers import HOST
 from tests.apps.jobs import function
 
@@ -25,7 +25,7 @@ def make_actor(registry: None, operator: Any) -> Callable[..., Actor]:
                                   "run_as": operator, **values}
         if isinstance(fields["function"], str):
             fields["function"] = function(fields["function"])
-        return actor_save(by=HOST, name=name or f"{kind}-actor", kind=kind, **fields)
+        return actor_create(by=HOST, name=name or f"{kind}-actor", kind=kind, **fields)
 
     return make
 

@@ -8,7 +8,7 @@ import pytest
 
 from apps.actors.declarations import declarations_load
 from apps.actors.models import Actor, ActorState
-from apps.actors.services import actor_delete, actor_save, actors_sync
+from apps.actors.services import actor_delete, actor_update, actors_sync
 from apps.chains.services.callers import HOST
 from apps.core.errors import ApplicationError
 from apps.runners.models import Extension
@@ -36,9 +36,8 @@ def test_declared_actors_are_created_named_after_their_extension(sample: Extensi
 def test_an_edited_declared_actor_keeps_its_edits(sample: Extension, operator: Any) -> None:
     actors_sync(declared=declarations_load(SAMPLE))
     actor = Actor.objects.get(name="sample.heartbeat")
-    actor_save(by=HOST, actor=actor, name=actor.name, kind="every", function=actor.function,
-               payload={"message": "mine"},
-               options={"interval_seconds": 5}, run_as=operator)
+    actor_update(by=HOST, actor=actor, payload={"message": "mine"}, options={"interval_seconds": 5},
+                 run_as=operator)
     actors_sync(declared=declarations_load(SAMPLE))
     actor.refresh_from_db()
     assert (actor.customized, actor.payload, actor.options) == (True, {"message": "mine"}, {"interval_seconds": 5})

@@ -9,7 +9,7 @@ import pytest
 
 from apps.actors.models import Actor
 from apps.actors.poll import result_changed
-from apps.actors.services import actor_absorb, actor_invoke, actor_save
+from apps.actors.services import actor_absorb, actor_create, actor_invoke
 from apps.chains.models import TaskRun
 from apps.chains.services.callers import HOST
 from apps.core.errors import ApplicationError
@@ -76,7 +76,7 @@ def test_a_bad_actor_is_refused_naming_the_field(
 ) -> None:
     fields = {"function": function("core.basic.log"), **values}
     with pytest.raises(ApplicationError) as caught:
-        actor_save(by=HOST, name="bad", kind=kind, **fields)
+        actor_create(by=HOST, name="bad", kind=kind, **fields)
     assert (caught.value.code, caught.value.field) == (code, field)
     assert not Actor.objects.exists()
 

@@ -10,7 +10,7 @@ import pytest
 
 from apps.actors.models import Actor, ActorState
 from apps.actors.runtime import ActorRuntime
-from apps.actors.services import actor_save, actor_set_enabled
+from apps.actors.services import actor_set_enabled, actor_update
 from apps.chains.models import TaskRun
 from apps.chains.services.callers import HOST
 from tests.apps.processes import LegionProcess
@@ -36,8 +36,7 @@ def test_the_runtime_follows_the_database(
     first = runtime.running[every.pk].thread
     assert ActorState.objects.get(actor=every).node == runtime.node
 
-    actor_save(by=HOST, actor=every, name=every.name, kind="every", function=every.function, payload=every.payload,
-               options={"interval_seconds": 10}, run_as=every.run_as)
+    actor_update(by=HOST, actor=every, options={"interval_seconds": 10})
     runtime.reconcile()
     assert runtime.running[every.pk].thread is not first  # changed: restarted with the new options
     assert runtime.running[every.pk].snapshot.options.interval_seconds == 10

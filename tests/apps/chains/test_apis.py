@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.chains.models import RunStatus, TaskRun
 from tests.apps.jobs import api_for, drive
@@ -106,3 +108,28 @@ def test_catalog_and_functions(operator: Any) -> None:
     extensions = api.get("/api/v1/runners/extensions/").json()
     assert "core" in [e["name"] for e in extensions["results"]]
     assert api.get("/api/v1/chains/spool/").json()["messages"] == 0
+
+
+def test_a_detail_request_reads_its_object_once(operator: Any) -> None:
+    api = api_for(operator)
+    chain_id = make_chain(api)
+    relationship_id = api.get("/api/v1/chains/relationships/").json()["results"][0]["id"]
+    for url, table in [(f"/api/v1/chains/chains/{chain_id}/", '"chains_chain"'),
+                       (f"/api/v1/chains/relationships/{relationship_id}/", '"chains_relationship"'),
+                       ("/api/v1/runners/functions/core.basic.log/", '"runners_function"')]:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(url).status_code == 200
+        assert len([q for q in queries if f"FROM {table}" in q["sql"]]) == 1, url
+
+
+def test_a_missing_object_is_404_before_any_right_is_asked(operator: Any) -> None:
+    from rest_framework.test import APIClient
+
+    from apps.rbac.services import principal_create
+
+    chain_id = make_chain(api_for(operator))
+    nobody = api_for(principal_create(name="nobody", policies=[]))
+    assert APIClient().get("/api/v1/chains/chains/999999/").status_code == 401
+    assert nobody.get("/api/v1/chains/chains/999999/").status_code == 404
+    refused = nobody.get(f"/api/v1/chains/chains/{chain_id}/")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "permission_denied")

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from apps.actors.models import Actor
-from apps.actors.services import actor_save
+from apps.actors.services import actor_create
 from apps.chains.models import Chain, RunStatus, TaskRun
 from apps.chains.services.callers import HOST
 from apps.chains.services.chains import chain_create
@@ -25,7 +25,7 @@ from apps.rbac.authorization import principal_for_user
 from apps.rbac.models import Policy, Principal
 from apps.rbac.services import policy_attach, policy_create
 from apps.schedules.models import Schedule
-from apps.schedules.services import schedule_save
+from apps.schedules.services import schedule_create
 from apps.webhooks.models import Webhook
 from apps.webhooks.services import webhook_create
 from tests.apps.jobs import api_for, drive, function, link, principal_with
@@ -51,10 +51,10 @@ class Trigger:
         if self.model is Webhook:
             return webhook_create(by=HOST, name="hook", function=log, run_as=run_as)[0]
         if self.model is Schedule:
-            return schedule_save(by=HOST, name="tick", interval_seconds=60, function=log,
-                                 payload={"message": "x"}, run_as=run_as)
-        return actor_save(by=HOST, name="beat", kind="every", function=log, payload={"message": "x"},
-                          options={"interval_seconds": 60}, run_as=run_as)
+            return schedule_create(by=HOST, name="tick", interval_seconds=60, function=log,
+                                   payload={"message": "x"}, run_as=run_as)
+        return actor_create(by=HOST, name="beat", kind="every", function=log, payload={"message": "x"},
+                            options={"interval_seconds": 60}, run_as=run_as)
 
 
 def _management(prefix: str) -> dict[str, str]:
@@ -217,7 +217,7 @@ def test_a_relationship_firing_for_anyone_starts_nothing_its_principal_may_not_e
     chain = chain_create(name="audit")
     link(chain, "core.basic.echo", "core.basic.log", allow_new_chains=True,
          transformation='{"message": "echoed"}')
-    run = run_trigger(function_name="core.basic.echo", payload={"data": {"x": 1}}, principal=editor,
+    run = run_trigger(function=function("core.basic.echo"), payload={"data": {"x": 1}}, principal=editor,
                       triggered_by="test")
     assert drive() == ["succeeded"]
     child = TaskRun.objects.get(parent=run)

@@ -11,7 +11,8 @@ from apps.chains.models import RunStatus, TaskRun
 from apps.chains.services.chains import chain_create
 from apps.chains.services.runs import chain_trigger, run_cancel, run_trigger
 from apps.core.errors import ApplicationError
-from tests.apps.jobs import drive, link
+from apps.runners.selectors import function_get
+from tests.apps.jobs import drive, function, link
 
 pytestmark = pytest.mark.usefixtures("registry")
 
@@ -20,23 +21,23 @@ def test_a_trigger_creates_a_queued_run_and_publishes_it_after_commit(
     operator: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        run = run_trigger(function_name="core.basic.log", payload={"message": "hi"}, principal=operator,
+        run = run_trigger(function=function("core.basic.log"), payload={"message": "hi"}, principal=operator,
                           triggered_by="test")
     assert (run.status, run.principal, run.max_attempts, run.root_id) == (RunStatus.QUEUED, "ops", 1, None)
     assert len(callbacks) == 1
 
 
 def test_the_same_idempotency_key_returns_the_same_run(operator: Any) -> None:
-    first = run_trigger(function_name="core.basic.log", payload={"message": "a"}, principal=operator,
+    first = run_trigger(function=function("core.basic.log"), payload={"message": "a"}, principal=operator,
                         triggered_by="test", idempotency_key="deploy-42")
-    again = run_trigger(function_name="core.basic.log", payload={"message": "a"}, principal=operator,
+    again = run_trigger(function=function("core.basic.log"), payload={"message": "a"}, principal=operator,
                         triggered_by="test", idempotency_key="deploy-42")
     assert first.pk == again.pk and TaskRun.objects.count() == 1
 
 
 def test_a_principal_without_execute_is_refused(observer: Any) -> None:
     with pytest.raises(ApplicationError) as caught:
-        run_trigger(function_name="core.basic.log", payload={"message": "a"}, principal=observer,
+        run_trigger(function=function("core.basic.log"), payload={"message": "a"}, principal=observer,
                     triggered_by="test")
     assert (caught.value.code, caught.value.status) == ("permission_denied", 403)
     assert not TaskRun.objects.exists()
@@ -44,7 +45,7 @@ def test_a_principal_without_execute_is_refused(observer: Any) -> None:
 
 def test_no_principal_is_refused() -> None:
     with pytest.raises(ApplicationError) as caught:
-        run_trigger(function_name="core.basic.log", payload={"message": "a"}, principal=None, triggered_by="test")
+        run_trigger(function=function("core.basic.log"), payload={"message": "a"}, principal=None, triggered_by="test")
     assert caught.value.code == "permission_denied"
 
 
@@ -52,11 +53,19 @@ def test_unknown_functions_and_oversized_payloads_are_refused(
     operator: Any, config: Callable[[str, Any], None]
 ) -> None:
     with pytest.raises(ApplicationError) as caught:
-        run_trigger(function_name="core.basic.nope", payload={}, principal=operator, triggered_by="test")
+        run_trigger(function=function_get(qualified_name="core.basic.nope"), payload={}, principal=operator,
+                    triggered_by="test")
     assert (caught.value.code, caught.value.status) == ("not_found", 404)
+    gone = function("core.basic.echo")
+    gone.available = False
+    gone.save(update_fields=["available"])
+    with pytest.raises(ApplicationError) as caught:
+        run_trigger(function=gone, payload={}, principal=operator, triggered_by="test")
+    assert (caught.value.code, caught.value.status, caught.value.field) == ("not_found", 404, "function")
+    assert not TaskRun.objects.exists()
     config("chains.max_payload_bytes", 50)
     with pytest.raises(ApplicationError) as caught:
-        run_trigger(function_name="core.basic.log", payload={"message": "x" * 60}, principal=operator,
+        run_trigger(function=function("core.basic.log"), payload={"message": "x" * 60}, principal=operator,
                     triggered_by="test")
     assert (caught.value.code, caught.value.status) == ("payload_too_large", 413)
 

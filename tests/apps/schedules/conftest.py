@@ -10,7 +10,7 @@ import pytest
 
 from apps.chains.services.callers import HOST
 from apps.schedules.models import Schedule
-from apps.schedules.services import schedule_save
+from apps.schedules.services import schedule_create
 from tests.apps.jobs import function
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -25,7 +25,7 @@ def make_schedule(registry: None, operator: Any) -> Callable[..., Schedule]:
                                   "payload": {"message": "tick"}, "run_as": operator, **options}
         if values.get("cron"):
             values.pop("interval_seconds")
-        schedule = schedule_save(by=HOST, name=name, **values)
+        schedule = schedule_create(by=HOST, name=name, **values)
         Schedule.objects.filter(pk=schedule.pk).update(last_tick_at=last_tick_at, anchor_at=last_tick_at)
         schedule.refresh_from_db()
         return schedule

@@ -19,7 +19,7 @@ from kombu import Connection
 from apps.chains.services.callers import HOST
 from apps.core.leases.redis_lease import KEY_PREFIX
 from apps.schedules.models import FireStatus, ScheduleFire
-from apps.schedules.services import schedule_save
+from apps.schedules.services import schedule_create
 from tests.apps.jobs import function
 from tests.apps.processes import LegionProcess
 
@@ -72,10 +72,10 @@ def test_two_beats_send_each_tick_once_and_the_standby_takes_over_within_the_lea
     beats: list[LegionProcess], operator: Any
 ) -> None:
     log = function("core.basic.log")
-    every_second = schedule_save(by=HOST, name="every-second", interval_seconds=1, function=log,
-                                 payload={"message": "1s"}, run_as=operator, catch_up="all")
-    every_two = schedule_save(by=HOST, name="every-two", interval_seconds=2, function=log, payload={"message": "2s"},
-                              run_as=operator, catch_up="all")
+    every_second = schedule_create(by=HOST, name="every-second", interval_seconds=1, function=log,
+                                   payload={"message": "1s"}, run_as=operator, catch_up="all")
+    every_two = schedule_create(by=HOST, name="every-two", interval_seconds=2, function=log,
+                                payload={"message": "2s"}, run_as=operator, catch_up="all")
 
     first = start_beat(beats)
     first.wait_for(ACQUIRED)

@@ -63,3 +63,12 @@ def test_the_admin_edits_timing_with_the_schedule(client: Client, admin_user: An
     assert schedule.periodic_task.crontab is not None and schedule.periodic_task.crontab.hour == "5"
     page = client.get(f"/admin/schedules/schedule/{schedule.pk}/change/")
     assert page.status_code == 200 and b"0 5 * * *" in page.content
+    changed = client.post(f"/admin/schedules/schedule/{schedule.pk}/change/", {**form, "cron": "0 6 * * *"})
+    assert changed.status_code == 302, changed.content[:3000]
+    crontab = Schedule.objects.get(pk=schedule.pk).periodic_task.crontab
+    assert crontab is not None and crontab.hour == "6"
+    switched_off = {key: value for key, value in form.items() if key != "enabled"}
+    assert client.post(f"/admin/schedules/schedule/{schedule.pk}/change/",
+                       {**switched_off, "cron": "0 6 * * *"}).status_code == 302
+    schedule = Schedule.objects.get(pk=schedule.pk)
+    assert not schedule.enabled and not schedule.periodic_task.enabled

@@ -94,7 +94,7 @@ LITE_CHAIN = """
 import json
 from apps.chains.models import Chain, TaskRun
 from apps.chains.services.callers import HOST
-from apps.chains.services.chains import chain_create, relationship_save
+from apps.chains.services.chains import chain_create, relationship_create
 from apps.chains.services.runs import chain_trigger
 from apps.rbac.authorization import principal_for_user
 from apps.runners.models import Function
@@ -103,8 +103,8 @@ from tests.support import wait_until
 
 echo, log = (Function.objects.get(qualified_name=name) for name in ("core.basic.echo", "core.basic.log"))
 chain = chain_create(name="lite-chain")
-relationship_save(by=HOST, chain=chain, trigger=echo, action=log, condition="result.level == 'info'",
-                  transformation='{"message": "hello " + result.who, "level": result.level}')
+relationship_create(by=HOST, chain=chain, trigger=echo, action=log, condition="result.level == 'info'",
+                    transformation='{"message": "hello " + result.who, "level": result.level}')
 admin = principal_for_user(get_user_model().objects.get(username="%s"))
 root = chain_trigger(chain=Chain.objects.get(pk=chain.pk), payload={"data": {"who": "lite", "level": "info"}},
                      principal=admin, triggered_by="test")
