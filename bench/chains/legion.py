@@ -8,7 +8,7 @@ from typing import Any
 
 from apps.chains.models import Chain, RunStatus, TaskRun
 from apps.chains.services.callers import HOST
-from apps.chains.services.chains import chain_create, relationship_save
+from apps.chains.services.chains import chain_create, relationship_create
 from apps.chains.services.runs import chain_trigger
 from apps.runners.models import Function
 from bench.chains.extension.runners.steps import STEPS
@@ -37,8 +37,8 @@ def legion_chain_build() -> LegionChain:
     steps = [Function.objects.get(qualified_name=f"bench.steps.step_{n:02d}", available=True)
              for n in range(1, STEPS + 1)]
     for trigger, action in zip(steps, steps[1:], strict=False):
-        relationship_save(by=HOST, chain=chain, trigger=trigger, action=action, condition=CONDITION,
-                          transformation=TRANSFORMATION)
+        relationship_create(by=HOST, chain=chain, trigger=trigger, action=action, condition=CONDITION,
+                            transformation=TRANSFORMATION)
     chain.refresh_from_db()
     policy_builtin_ensure()
     principal = principal_create(name="bench", policies=[Policy.objects.get(name="operator")])
