@@ -33,6 +33,9 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--spool-messages", type=int, default=3000, help="most messages per spool phase")
     parser.add_argument("--spool-seconds", type=float, default=4.0, help="most seconds per spool phase")
     parser.add_argument("--no-spool", action="store_true", help="skip the spool phases")
+    parser.add_argument("--track-started", action="store_true",
+                        help="the database-results peer also stores STARTED (a running task's state, as Legion's "
+                             "row shows it)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the worker's log and print where")
     parser.add_argument("--profile", type=Path,
                         help="write a py-spy flame graph (SVG) of the worker to this file (slows the run)")
@@ -55,6 +58,7 @@ def main() -> int:
 
     from bench.chains import report
     from bench.chains.bare import bare_chain_start
+    from bench.chains.db_results import TRACK_STARTED_VARIABLE
     from bench.chains.db_results.app import db_results_chain_start, db_results_stored
     from bench.chains.legion import legion_breakdown, legion_chain_build
     from bench.chains.measure import rounds_run
@@ -65,6 +69,8 @@ def main() -> int:
     db_queue = f"{queue}-db-results"
     worker = Worker(module="bench.chains.worker", queue=queue, concurrency=options.concurrency,
                     log=workdir / "worker.log")
+    if options.track_started:
+        os.environ[TRACK_STARTED_VARIABLE] = "1"  # read by the peer worker's settings (db_results/settings.py)
     db_worker = Worker(module="bench.chains.db_results.worker", queue=db_queue, concurrency=options.concurrency,
                        log=workdir / "worker-db-results.log")
     key = f"bench:chains:{run_id}"
@@ -92,8 +98,9 @@ def main() -> int:
     chains = WARMUP + options.rounds * (options.sequential + options.burst)  # of each system
 
     print(f"\nLegion chains benchmark: a chain of ten no-op runs (a CEL condition and a CEL transformation on each "
-          f"of its nine hops) against a Celery chain() of ten no-op tasks storing every result with "
-          f"django-celery-results and a bare one; RabbitMQ, one `legion worker` for Legion and bare Celery and one "
+          f"of its nine hops) against a Celery chain() of ten no-op tasks storing every result"
+          f"{' and STARTED state' if options.track_started else ''} with django-celery-results and a bare one; "
+          f"RabbitMQ, one `legion worker` for Legion and bare Celery and one "
           f"Celery worker for the database-results peer, {options.concurrency} pool processes each; "
           f"{options.rounds} interleaved rounds of {options.sequential} chains one at a time and {options.burst} "
           f"in flight; {time.monotonic() - began:.0f} s\n")

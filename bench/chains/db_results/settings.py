@@ -2,12 +2,16 @@
 
 What a Celery user who wants every task's state and result in the database adds: the app installed, the
 `django-db` result backend and extended results (task name, args, kwargs, worker and queue beside each
-result). Task state STARTED is not tracked (Celery's default): one write per task, the peer's cheapest form.
+result). Task state STARTED is not tracked (Celery's default: one write per task, the peer's cheapest form)
+unless the benchmark runs with --track-started, which stores a running task's state too, as Legion's row does.
 django-celery-results is installed here only, never in Legion's settings. Importing Legion's settings also
 loads `legion_site.celery`'s task signals, so this worker keeps and checks its database connection exactly as
 `legion worker` does for Legion's runs and the bare tasks.
 """
 
+import os
+
+from bench.chains.db_results import TRACK_STARTED_VARIABLE
 from legion_site import settings as legion
 
 CONFIG = legion.CONFIG  # bench/chains/marks.py reads the Redis URL from it
@@ -25,3 +29,4 @@ INSTALLED_APPS = ["django_celery_results"]
 CELERY_TASK_IGNORE_RESULT = False
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
+CELERY_TASK_TRACK_STARTED = os.environ.get(TRACK_STARTED_VARIABLE) == "1"
