@@ -58,6 +58,19 @@ def test_an_input_no_handler_matches_is_refused(make_actor: Callable[..., Actor]
     assert not TaskRun.objects.exists()
 
 
+@pytest.mark.timeout(20)
+def test_a_pattern_that_backtracks_in_pythons_re_matches_a_crafted_input_in_linear_time(
+    make_actor: Callable[..., Actor], operator: Any
+) -> None:
+    # With Python's re, `(a+)+$` against 'a' * 40 + 'b' takes hours; RE2 answers at once that nothing matches.
+    # The timeout mark bounds the test: a backtracking engine would hit it.
+    routes = {"handlers": [{"pattern": r"^(a+)+$", "function": "core.basic.log", "payload_key": "message"}]}
+    actor = make_actor("absorber", function=None, payload={}, options=routes)
+    with pytest.raises(ApplicationError) as caught:
+        actor_absorb(actor=actor, value="a" * 40 + "b", principal=operator)
+    assert caught.value.code == "no_handler"
+
+
 @pytest.mark.parametrize(("kind", "values", "code", "field"), [
     ("every", {"options": {"interval_seconds": 0}}, "invalid_options", "options.interval_seconds"),
     ("every", {"options": {"interval": 5}}, "invalid_options", "options.interval"),
@@ -65,6 +78,8 @@ def test_an_input_no_handler_matches_is_refused(make_actor: Callable[..., Actor]
     ("subscription", {"options": {}}, "invalid_options", "options.queue"),
     ("absorber", {"function": None, "options": {"handlers": [{"pattern": "(", "function": "core.basic.log"}]}},
      "invalid_options", "options.handlers.0.pattern"),
+    ("absorber", {"function": None, "options": {"handlers": [{"pattern": r"(\w)\1", "function": "core.basic.log"}]}},
+     "invalid_options", "options.handlers.0.pattern"),  # a backreference needs backtracking: not RE2
     ("absorber", {"function": None, "options": {"handlers": [{"pattern": "x", "function": "core.basic.nope"}]}},
      "not_found", "options.handlers.0"),
     ("absorber", {"options": ROUTES}, "invalid_target", "function"),
