@@ -69,10 +69,9 @@ def main() -> int:
     db_queue = f"{queue}-db-results"
     worker = Worker(module="bench.chains.worker", queue=queue, concurrency=options.concurrency,
                     log=workdir / "worker.log")
-    if options.track_started:
-        os.environ[TRACK_STARTED_VARIABLE] = "1"  # read by the peer worker's settings (db_results/settings.py)
     db_worker = Worker(module="bench.chains.db_results.worker", queue=db_queue, concurrency=options.concurrency,
-                       log=workdir / "worker-db-results.log")
+                       log=workdir / "worker-db-results.log",
+                       env={TRACK_STARTED_VARIABLE: "1"} if options.track_started else None)  # db_results/settings.py
     key = f"bench:chains:{run_id}"
     profiler = None
     try:

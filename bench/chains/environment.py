@@ -77,12 +77,14 @@ class Worker:
     """One worker process, `python -m <module>` (`bench.chains.worker`: `legion worker` plus the bare no-op tasks),
     on one bench queue; its log goes to a file."""
 
-    def __init__(self, *, module: str, queue: str, concurrency: int, log: Path) -> None:
+    def __init__(self, *, module: str, queue: str, concurrency: int, log: Path,
+                 env: dict[str, str] | None = None) -> None:
         self.log = log
         self._out = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", module, "--queues", queue, "--concurrency", str(concurrency)],
-            cwd=ROOT, env=dict(os.environ), stdout=self._out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=self._out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
